@@ -1,0 +1,235 @@
+// Package gitlab is pipeline-artifacts' only GitLab API client. It is built on
+// go-retryablehttp: one retry policy for every call, redirects that never carry
+// a credential to another host, and typed errors callers can branch on.
+package gitlab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+// Version is the tool's version; the CLI sets it at start-up so that every
+// request carries a pipeline-artifacts/<version> user agent.
+var Version = "dev"
+
+// AuthKind says which header carries a token.
+type AuthKind int
+
+const (
+	// NoAuth sends no credential.
+	NoAuth AuthKind = iota
+	// JobToken sends CI_JOB_TOKEN as JOB-TOKEN.
+	JobToken
+	// PrivateToken sends a personal, project or group access token as PRIVATE-TOKEN.
+	PrivateToken
+)
+
+// String names the kind the way GitLab's documentation does, for error
+// messages that must say which token was refused without showing it.
+func (k AuthKind) String() string {
+	switch k {
+	case JobToken:
+		return "job token (CI_JOB_TOKEN)"
+	case PrivateToken:
+		return "private token"
+	}
+	return "no token"
+}
+
+// Credential is a token and the header it travels in. Its String method
+// never shows the token.
+type Credential struct {
+	Kind  AuthKind
+	Token string
+}
+
+func (c Credential) String() string { return c.Kind.String() }
+
+// header returns the header name for the credential, "" for none.
+func (c Credential) header() string {
+	switch {
+	case c.Token == "":
+		return ""
+	case c.Kind == JobToken:
+		return "JOB-TOKEN"
+	case c.Kind == PrivateToken:
+		return "PRIVATE-TOKEN"
+	}
+	return ""
+}
+
+// Logger receives the client's diagnostics; *logrus.Entry satisfies it.
+type Logger interface {
+	Debugf(format string, args ...any)
+	Warnf(format string, args ...any)
+}
+
+// Options configure a Client. Zero values mean the documented defaults.
+type Options struct {
+	BaseURL    string // CI_API_V4_URL, e.g. https://gitlab.example.com/api/v4
+	Credential Credential
+	UserAgent  string // default pipeline-artifacts/<Version>
+	CAPEM      []byte // extra CA certificates, e.g. CI_SERVER_TLS_CA_FILE's content
+	RetryMax   int    // retries after the first attempt; default 5, negative for none
+	MinWait    time.Duration
+	MaxWait    time.Duration // backoff bounds; default 500ms and 30s
+	// MaxRetryAfter caps how long a Retry-After or RateLimit-Reset may make
+	// us wait; default 5 minutes.
+	MaxRetryAfter time.Duration
+	Concurrency   int // parallel page fetches; default 8
+	Logger        Logger
+}
+
+// Client talks to one GitLab instance with one credential. It is safe for
+// concurrent use.
+type Client struct {
+	base     *url.URL
+	cred     Credential
+	agent    string
+	http     *http.Client // no retries; token-stripping redirects
+	retryMax int
+	policy   Policy
+	conc     int
+	logger   Logger
+	timeNow  func() time.Time
+}
+
+// New validates opts and returns a client.
+func New(opts Options) (*Client, error) {
+	base, err := parseBase(opts.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := newHTTPClient(opts.CAPEM)
+	if err != nil {
+		return nil, err
+	}
+	opts = withDefaults(opts)
+	c := &Client{
+		base: base, cred: opts.Credential, agent: opts.UserAgent, http: hc,
+		policy: Policy{MinWait: opts.MinWait, MaxWait: opts.MaxWait, MaxRetryAfter: opts.MaxRetryAfter, Now: time.Now},
+		conc:   opts.Concurrency, logger: opts.Logger,
+	}
+	c.retryMax = opts.RetryMax
+	return c, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.UserAgent == "" {
+		o.UserAgent = "pipeline-artifacts/" + Version
+	}
+	if o.RetryMax == 0 {
+		o.RetryMax = 5
+	}
+	if o.RetryMax < 0 {
+		o.RetryMax = 0
+	}
+	if o.MinWait <= 0 {
+		o.MinWait = 500 * time.Millisecond
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = 30 * time.Second
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = 5 * time.Minute
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	if o.Logger == nil {
+		o.Logger = nopLogger{}
+	}
+	return o
+}
+
+func parseBase(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("gitlab API URL is empty (CI_API_V4_URL)")
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("gitlab API URL %q is not an http(s) URL", raw)
+	}
+	if u.User != nil {
+		return nil, errors.New("gitlab API URL must not carry credentials")
+	}
+	return u, nil
+}
+
+// newHTTPClient builds the transport every request uses: proxies from the
+// environment (cleanhttp), the system roots plus caPEM, and a redirect policy
+// that drops credentials on a change of host (net/http keeps custom headers
+// such as JOB-TOKEN across hosts; see gitlab-protocol.md §2.7).
+func newHTTPClient(caPEM []byte) (*http.Client, error) {
+	hc := cleanhttp.DefaultPooledClient()
+	if len(caPEM) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, errors.New("custom CA (CI_SERVER_TLS_CA_FILE) holds no PEM certificate")
+		}
+		hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	hc.CheckRedirect = checkRedirect
+	return hc, nil
+}
+
+// credentialHeaders are removed from any request redirected to another host.
+var credentialHeaders = []string{"JOB-TOKEN", "PRIVATE-TOKEN", "Authorization", "Cookie", "Proxy-Authorization"}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
+		for _, h := range credentialHeaders {
+			req.Header.Del(h)
+		}
+	}
+	return nil
+}
+
+// HTTPClient returns the client's transport without retries, for callers
+// that run their own unit of work through Do.
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
+// Credential reports which kind of credential the client sends.
+func (c *Client) Credential() Credential { return Credential{Kind: c.cred.Kind} }
+
+// URL resolves an API path (e.g. "projects/1/jobs/2/artifacts") against the
+// base URL.
+func (c *Client) URL(path string, query url.Values) string {
+	u := *c.base
+	u.Path = c.base.Path + "/" + strings.TrimLeft(path, "/")
+	u.RawQuery = query.Encode()
+	return u.String()
+}
+
+// NewRequest builds a request with the client's credential and user agent.
+func (c *Client) NewRequest(ctx context.Context, method, rawURL string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", c.agent)
+	if h := c.cred.header(); h != "" {
+		req.Header.Set(h, c.cred.Token)
+	}
+	return req, nil
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debugf(string, ...any) {}
+func (nopLogger) Warnf(string, ...any)  {}

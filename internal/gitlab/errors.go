@@ -1,0 +1,88 @@
+package gitlab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// APIError is a non-2xx answer from GitLab (or the object store it
+// redirected to). Callers branch on StatusCode.
+type APIError struct {
+	Method     string
+	URL        string // without query string
+	StatusCode int
+	Message    string // GitLab's "message"/"error", shortened
+	Credential AuthKind
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" && !strings.Contains(msg, e.Message) {
+		msg += ": " + e.Message
+	}
+	switch e.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		msg += fmt.Sprintf(" (sent %s)", e.Credential)
+	}
+	return msg
+}
+
+// IsStatus reports whether err is an *APIError with one of the codes.
+func IsStatus(err error, codes ...int) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	for _, c := range codes {
+		if ae.StatusCode == c {
+			return true
+		}
+	}
+	return false
+}
+
+// newAPIError reads a short diagnostic from resp's body; it never includes
+// the request's headers or query (which could hold a signed URL).
+func newAPIError(resp *http.Response, cred AuthKind) *APIError {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return &APIError{
+		Method:     resp.Request.Method,
+		URL:        redact(resp.Request.URL),
+		StatusCode: resp.StatusCode,
+		Message:    apiMessage(body),
+		Credential: cred,
+	}
+}
+
+func apiMessage(body []byte) string {
+	var m struct {
+		Message any    `json:"message"`
+		Error   string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(body))
+	if json.Unmarshal(body, &m) == nil {
+		switch {
+		case m.Message != nil:
+			msg = fmt.Sprint(m.Message)
+		case m.Error != "":
+			msg = m.Error
+		}
+	}
+	if len(msg) > 200 || strings.ContainsAny(msg, "\n<") {
+		return ""
+	}
+	return msg
+}
+
+// redact drops the query and any user info: signed object-store URLs carry
+// their credential in the query string.
+func redact(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	return c.String()
+}
