@@ -1,0 +1,89 @@
+// Package cli is the command line of pipeline-artifacts: urfave/cli flags and
+// environment fallbacks into Options structs, logging set-up, and the one
+// table that turns errors into exit codes. Nothing below it exits or
+// configures logrus.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/sirupsen/logrus"
+	ucli "github.com/urfave/cli/v2"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+)
+
+// Set by the linker: -ldflags "-X .../internal/cli.version=v1.2.3 -X .../internal/cli.commit=abc".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	gitlab.Version = version
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err != nil && !errors.Is(err, errPrinted) {
+		fmt.Fprintf(stderr, "pipeline-artifacts: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+// io carries the streams through the app; logic never sees *ucli.Context.
+type streams struct {
+	stdout, stderr io.Writer
+	environ        func() []string
+}
+
+func newApp(stdout, stderr io.Writer) *ucli.App {
+	s := streams{stdout: stdout, stderr: stderr, environ: os.Environ}
+	return &ucli.App{
+		Name:            "pipeline-artifacts",
+		Usage:           "give every GitLab CI job its sibling jobs' artifact URLs, and fetch them reliably",
+		Version:         versionString(),
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideVersion:     true,
+		ExitErrHandler:  func(*ucli.Context, error) {}, // exit codes are mapped in exitCode, once
+		CommandNotFound: func(c *ucli.Context, name string) { fmt.Fprintf(stderr, "unknown command %q\n", name) },
+		Flags:           []ucli.Flag{debugFlag},
+		Before:          func(c *ucli.Context) error { setupLogging(stderr, c.Bool("debug")); return nil },
+		Commands: []*ucli.Command{
+			configCommand(s), prepareCommand(s), runCommand(s), cleanupCommand(s),
+			envCommand(s), downloadCommand(s), varNameCommand(s), doctorCommand(s), versionCommand(s),
+		},
+	}
+}
+
+var debugFlag = &ucli.BoolFlag{Name: "debug", Usage: "log details (tokens stay masked)", EnvVars: []string{"PIPELINE_ARTIFACTS_DEBUG"}}
+
+func versionString() string {
+	v := version
+	if commit != "" {
+		v += " (" + commit + ")"
+	} else if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v += " (" + s.Value + ")"
+			}
+		}
+	}
+	return v
+}
+
+// setupLogging sends logs to stderr without timestamps: in a job log the
+// runner adds its own.
+func setupLogging(stderr io.Writer, debug bool) {
+	logrus.SetOutput(stderr)
+	logrus.SetFormatter(&jobLogFormatter{})
+	logrus.SetLevel(logrus.InfoLevel)
+	if debug {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+}

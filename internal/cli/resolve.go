@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/executor"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+)
+
+// resolveStage resolves the job's siblings for a custom-executor stage: the
+// runner's payload, then the job token, then the admin token. Resolution
+// problems are one warning line, or with --strict an error.
+func resolveStage(ctx context.Context, se *executor.StageEnv, s Settings, log *logrus.Entry) (*hooks.Resolution, error) {
+	payload, err := readPayload(se.JobResponseFile)
+	if err != nil {
+		log.Warnf("pipeline-artifacts: %v", err)
+	}
+	t := stageTarget(se, payload)
+	sources, err := stageSources(se, s, t, payload, log)
+	if err != nil && s.Strict {
+		return nil, err
+	} else if err != nil {
+		log.Warnf("pipeline-artifacts: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.ResolveTimeout)
+	defer cancel()
+	start := time.Now()
+	res := hooks.Resolve(ctx, t, payload, sources)
+	report(res, time.Since(start), log)
+	if res.APIErr != nil && s.Strict {
+		return nil, fmt.Errorf("siblings not resolved (--strict): %w", res.APIErr)
+	}
+	return res, nil
+}
+
+func readPayload(path string) (*hooks.Payload, error) {
+	if path == "" {
+		return nil, errors.New("no JOB_RESPONSE_FILE (runner older than 14.1?): declared dependencies unknown")
+	}
+	return hooks.ReadPayload(path)
+}
+
+// stageTarget prefers the payload's ids: job variables can be overridden by
+// a pipeline's author, the payload cannot (gitlab-protocol.md §1.4).
+func stageTarget(se *executor.StageEnv, p *hooks.Payload) hooks.Target {
+	t := hooks.Target{
+		APIURL:    se.JobVar("CI_API_V4_URL"),
+		ProjectID: se.JobVar("CI_PROJECT_ID"),
+	}
+	t.PipelineID, _ = strconv.ParseInt(se.JobVar("CI_PIPELINE_ID"), 10, 64)
+	t.JobID, _ = strconv.ParseInt(se.JobVar("CI_JOB_ID"), 10, 64)
+	if p != nil {
+		if p.ID != 0 {
+			t.JobID = p.ID
+		}
+		if p.JobInfo.PipelineID != 0 {
+			t.PipelineID = p.JobInfo.PipelineID
+		}
+		if p.JobInfo.ProjectID != 0 {
+			t.ProjectID = strconv.FormatInt(p.JobInfo.ProjectID, 10)
+		}
+	}
+	return t
+}
+
+// stageSources builds the job-token and admin-token listers. The admin token
+// goes only to the GitLab host the runner's payload names, never to a
+// CI_API_V4_URL a pipeline redefined.
+func stageSources(se *executor.StageEnv, s Settings, t hooks.Target, p *hooks.Payload, log *logrus.Entry) ([]hooks.Source, error) {
+	ca, err := caPEM(se.JobVar("CI_SERVER_TLS_CA_FILE"))
+	if err != nil {
+		return nil, err
+	}
+	var sources []hooks.Source
+	if tok := se.JobVar("CI_JOB_TOKEN"); tok != "" && t.APIURL != "" {
+		c, err := newClient(t.APIURL, gitlab.Credential{Kind: gitlab.JobToken, Token: tok}, ca, log)
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, hooks.Source{Name: "job token", Lister: c})
+	}
+	admin, err := adminSource(s, t, p, ca, log)
+	if admin != nil {
+		sources = append(sources, *admin)
+	}
+	return sources, err
+}
+
+func adminSource(s Settings, t hooks.Target, p *hooks.Payload, ca []byte, log *logrus.Entry) (*hooks.Source, error) {
+	if s.APITokenFile == "" || t.APIURL == "" {
+		return nil, nil
+	}
+	if err := sameGitLab(t.APIURL, p); err != nil {
+		return nil, err
+	}
+	tok, err := readTokenFile(s.APITokenFile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newClient(t.APIURL, gitlab.Credential{Kind: gitlab.PrivateToken, Token: tok}, ca, log)
+	if err != nil {
+		return nil, err
+	}
+	return &hooks.Source{Name: "admin token", Lister: c}, nil
+}
+
+// sameGitLab refuses to send the admin token to an API URL whose host is not
+// the one the runner's payload came from.
+func sameGitLab(apiURL string, p *hooks.Payload) error {
+	if p == nil || p.ServerHost == "" {
+		return nil
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Host != p.ServerHost {
+		return fmt.Errorf("admin token withheld: CI_API_V4_URL %q is not on the runner's GitLab host %s", apiURL, p.ServerHost)
+	}
+	return nil
+}
+
+// report writes the job-log summary line, and one warning when the API did
+// not answer.
+func report(res *hooks.Resolution, took time.Duration, log *logrus.Entry) {
+	log.Infof("pipeline-artifacts: %d siblings of pipeline %d from %s in %s", len(res.Siblings), res.PipelineID, res.Source, took.Round(time.Millisecond))
+	if w := hooks.CollisionWarning(res.Collisions); w != "" {
+		log.Warn("pipeline-artifacts: " + w)
+	}
+	if res.APIErr != nil {
+		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %d declared dependencies. Give the runner a read_api token (--api-token-file) or upgrade GitLab", res.APIErr, len(res.Siblings))
+	}
+}
