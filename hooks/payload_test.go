@@ -56,6 +56,7 @@ func TestReadPayload(t *testing.T) {
 			{ID: 1002, Name: "lint"},
 			{ID: 1003, Name: "docs"},
 		},
+		ServerHost: "gitlab.example.com", // repo_url's host, without the token in its user info
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got  %+v\nwant %+v", p, want)
