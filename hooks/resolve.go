@@ -47,12 +47,24 @@ type Resolution struct {
 // the first source that lists the pipeline's jobs, keeping the latest
 // attempt of each name. It never fails: what could not be listed is in
 // APIErr, and the caller decides whether that fails the job (--strict).
-func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source) *Resolution {
+//
+// With a cache, the whole chain of sources runs at most once per pipeline
+// per TTL on a host: a job-token try GitLab refuses is not repeated by every
+// job waiting for the same list.
+func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, cache *Cache) *Resolution {
 	var deps []gitlab.Job
 	if payload != nil {
 		deps = payload.DependencyJobs()
 	}
-	api, used, err := listFirst(ctx, t, sources)
+	fetch := func() ([]gitlab.Job, string, error) { return listFirst(ctx, t, sources) }
+	var api []gitlab.Job
+	var used string
+	var err error
+	if cache != nil && len(sources) > 0 && t.PipelineID != 0 {
+		api, used, err = cache.list(ctx, t, fetch)
+	} else {
+		api, used, err = fetch()
+	}
 	r := &Resolution{Target: t, Source: SourcePayload, APIErr: err}
 	if err == nil {
 		r.Source = fmt.Sprintf("%s (%s)", SourceAPI, used)

@@ -96,7 +96,7 @@ func resolveJob(ctx context.Context, o EnvOptions, log *logrus.Entry) (*hooks.Re
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	start := time.Now()
-	res := hooks.Resolve(ctx, t, nil, sources)
+	res := hooks.Resolve(ctx, t, nil, sources, nil)
 	report(res, time.Since(start), log)
 	return res, nil
 }

@@ -33,7 +33,7 @@ func resolveStage(ctx context.Context, se *executor.StageEnv, s Settings, log *l
 	ctx, cancel := context.WithTimeout(ctx, s.ResolveTimeout)
 	defer cancel()
 	start := time.Now()
-	res := hooks.Resolve(ctx, t, payload, sources)
+	res := hooks.Resolve(ctx, t, payload, sources, s.cache())
 	report(res, time.Since(start), log)
 	if res.APIErr != nil && s.Strict {
 		return nil, fmt.Errorf("siblings not resolved (--strict): %w", res.APIErr)

@@ -10,6 +10,7 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
 
@@ -110,4 +111,21 @@ func newClient(apiURL string, cred gitlab.Credential, ca []byte, log clientLogge
 		return nil, errors.New("no GitLab API URL (CI_API_V4_URL)")
 	}
 	return gitlab.New(gitlab.Options{BaseURL: apiURL, Credential: cred, CAPEM: ca, Logger: log})
+}
+
+// cache returns the host cache of pipeline job lists, or nil when the TTL
+// is zero (caching off) or no cache directory can be found.
+func (s Settings) cache() *hooks.Cache {
+	if s.CacheTTL <= 0 {
+		return nil
+	}
+	dir := s.CacheDir
+	if dir == "" {
+		d, err := hooks.DefaultCacheDir()
+		if err != nil {
+			return nil
+		}
+		dir = d
+	}
+	return &hooks.Cache{Dir: dir, TTL: s.CacheTTL}
 }

@@ -7,77 +7,69 @@
 package runnersim
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
-	"strings"
+
+	"github.com/BurntSushi/toml"
 )
 
 // Custom is the [runners.custom] section of a config.toml.
 type Custom struct {
-	ConfigExec, PrepareExec, RunExec, CleanupExec string
-	ConfigArgs, PrepareArgs, RunArgs, CleanupArgs []string
+	ConfigExec  string   `toml:"config_exec"`
+	ConfigArgs  []string `toml:"config_args"`
+	PrepareExec string   `toml:"prepare_exec"`
+	PrepareArgs []string `toml:"prepare_args"`
+	RunExec     string   `toml:"run_exec"`
+	RunArgs     []string `toml:"run_args"`
+	CleanupExec string   `toml:"cleanup_exec"`
+	CleanupArgs []string `toml:"cleanup_args"`
 }
 
-// LoadCustom reads the [runners.custom] keys of a config.toml. It reads the
-// subset of TOML that section uses (quoted strings and arrays of quoted
-// strings, one key a line); exec paths found in rewrite are replaced, so
+// Runner is one [[runners]] entry of a config.toml.
+type Runner struct {
+	Name      string `toml:"name"`
+	URL       string `toml:"url"`
+	Executor  string `toml:"executor"`
+	BuildsDir string `toml:"builds_dir"`
+	CacheDir  string `toml:"cache_dir"`
+	Custom    Custom `toml:"custom"`
+}
+
+// LoadConfig reads a gitlab-runner config.toml and returns its custom
+// executors. Every exec path or argument found in rewrite is replaced, so
 // that a test can point /usr/local/bin/pipeline-artifacts at a fresh build.
-func LoadCustom(path string, rewrite map[string]string) (Custom, error) {
-	f, err := os.Open(path)
+func LoadConfig(path string, rewrite map[string]string) ([]Runner, error) {
+	var cfg struct {
+		Runners []Runner `toml:"runners"`
+	}
+	_, err := toml.DecodeFile(path, &cfg)
 	if err != nil {
-		return Custom{}, err
+		return nil, err
 	}
-	defer f.Close()
-	var c Custom
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			in = line == "[runners.custom]"
+	var out []Runner
+	for _, r := range cfg.Runners {
+		if r.Executor != "custom" {
 			continue
 		}
-		if !in || line == "" || strings.HasPrefix(line, "#") {
-			continue
+		if r.Custom.RunExec == "" {
+			return nil, fmt.Errorf("%s: runner %q has no run_exec", path, r.Name)
 		}
-		if err := c.set(line, rewrite); err != nil {
-			return Custom{}, fmt.Errorf("%s: %w", path, err)
-		}
+		r.Custom.rewrite(rewrite)
+		out = append(out, r)
 	}
-	if c.RunExec == "" {
-		return Custom{}, fmt.Errorf("%s: [runners.custom] has no run_exec", path)
-	}
-	return c, sc.Err()
+	return out, nil
 }
 
-func (c *Custom) set(line string, rewrite map[string]string) error {
-	key, val, ok := strings.Cut(line, "=")
-	if !ok {
-		return fmt.Errorf("cannot read %q", line)
-	}
-	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-	execs := map[string]*string{"config_exec": &c.ConfigExec, "prepare_exec": &c.PrepareExec, "run_exec": &c.RunExec, "cleanup_exec": &c.CleanupExec}
-	args := map[string]*[]string{"config_args": &c.ConfigArgs, "prepare_args": &c.PrepareArgs, "run_args": &c.RunArgs, "cleanup_args": &c.CleanupArgs}
-	if p, ok := execs[key]; ok {
-		if err := json.Unmarshal([]byte(val), p); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		if r, ok := rewrite[*p]; ok {
+func (c *Custom) rewrite(m map[string]string) {
+	for _, p := range []*string{&c.ConfigExec, &c.PrepareExec, &c.RunExec, &c.CleanupExec} {
+		if r, ok := m[*p]; ok {
 			*p = r
 		}
-		return nil
 	}
-	if p, ok := args[key]; ok {
-		if err := json.Unmarshal([]byte(val), p); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		for i, a := range *p {
-			if r, ok := rewrite[a]; ok {
-				(*p)[i] = r
+	for _, args := range [][]string{c.ConfigArgs, c.PrepareArgs, c.RunArgs, c.CleanupArgs} {
+		for i, a := range args {
+			if r, ok := m[a]; ok {
+				args[i] = r
 			}
 		}
 	}
-	return nil
 }

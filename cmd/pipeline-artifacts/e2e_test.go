@@ -1,0 +1,291 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
+)
+
+// binary is the pipeline-artifacts built once for every end-to-end test.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pa-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "pipeline-artifacts")
+	out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	projectID  = 42
+	pipelineID = 7001
+	adminToken = "glpat-ADMIN-SECRET-never-in-a-job"
+	jobToken   = "glcbt-JOBTOKEN-deploy"
+)
+
+// pipeline is the seed story's pipeline: build (done, with a site), two
+// parallel tests, and deploy, the job the runner is about to run.
+type pipeline struct {
+	gl     *gitlabtest.Server
+	build  *gitlabtest.FakeJob
+	deploy *gitlabtest.FakeJob
+}
+
+func newPipeline(t *testing.T, opts ...gitlabtest.Option) pipeline {
+	t.Helper()
+	gl := gitlabtest.NewTest(t, opts...)
+	gl.AddProject(projectID)
+	gl.AddPipeline(projectID, pipelineID)
+	site := gitlabtest.MakeZip(t, map[string]string{"public/index.html": "<h1>hello</h1>"})
+	p := pipeline{gl: gl}
+	p.build = gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "build", Stage: "build", Artifact: site})
+	gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "test 1/2", Stage: "test"})
+	gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "test 2/2", Stage: "test"})
+	p.deploy = gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "deploy", Stage: "deploy", Token: jobToken})
+	return p
+}
+
+// job is the deploy job as GitLab hands it to the runner, declaring build
+// as its dependency.
+func (p pipeline) job(script string) runnersim.Job {
+	spec := runnersim.Spec{
+		APIURL: p.gl.APIURL(), ProjectID: projectID, PipelineID: pipelineID, JobID: p.deploy.ID,
+		Name: "deploy", Stage: "deploy", Token: jobToken,
+		Dependencies: []runnersim.Dependency{{ID: p.build.ID, Name: "build", ArtifactFilename: "artifacts.zip", ArtifactSize: 100}},
+	}
+	j := spec.Job()
+	j.Script = script
+	// The race runtime sleeps a second at exit unless told not to.
+	j.Environ = append(os.Environ(), "PIPELINE_ARTIFACTS_CACHE_TTL=0", "GORACE=atexit_sleep_ms=0")
+	return j
+}
+
+func custom(t *testing.T) runnersim.Custom {
+	t.Helper()
+	runners, err := runnersim.LoadConfig("../../examples/config.toml", map[string]string{"/usr/local/bin/pipeline-artifacts": binary})
+	if err != nil || len(runners) != 1 {
+		t.Fatalf("examples/config.toml: %v (%d custom runners)", err, len(runners))
+	}
+	return runners[0].Custom
+}
+
+func runJob(t *testing.T, job runnersim.Job) *runnersim.Result {
+	t.Helper()
+	res, err := custom(t).RunJob(t.Context(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+const showEnv = `env | grep -E '^(ARTIFACT_|PIPELINE_ARTIFACTS_)' | sort; echo "MANIFEST:"; cat "$PIPELINE_ARTIFACTS_MANIFEST"; echo; echo "ENV:"; env`
+
+func TestEndToEndCurrentGitLabGivesEverySibling(t *testing.T) {
+	p := newPipeline(t)
+	res := runJob(t, p.job(showEnv))
+	if res.Status != "success" {
+		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
+	}
+	out := res.Stage("run:build_script").Stdout
+	url := func(id int64) string {
+		return p.gl.APIURL() + "/projects/42/jobs/" + strconv.FormatInt(id, 10) + "/artifacts"
+	}
+	for _, want := range []string{
+		"ARTIFACT_URL_BUILD=" + url(p.build.ID),
+		"ARTIFACT_JOB_ID_BUILD=" + strconv.FormatInt(p.build.ID, 10),
+		"ARTIFACT_URL_TEST_1_2=", "ARTIFACT_URL_TEST_2_2=",
+		"ARTIFACT_URLS_TEST=" + url(p.build.ID+1) + " " + url(p.build.ID+2),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("job output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "ARTIFACT_URL_DEPLOY=") {
+		t.Error("the job was told about itself")
+	}
+	if !strings.Contains(res.Log(), "3 siblings of pipeline 7001 from api (job token)") {
+		t.Errorf("no summary line in the job log:\n%s", res.Log())
+	}
+	if n := p.gl.Count(gitlabtest.RouteJobs); n != 1 {
+		t.Errorf("config listed the pipeline %d times, want 1", n)
+	}
+}
+
+func TestEndToEndManifestIsPrivateAndComplete(t *testing.T) {
+	p := newPipeline(t)
+	res := runJob(t, p.job(`stat -c %a "$PIPELINE_ARTIFACTS_MANIFEST"; cat "$PIPELINE_ARTIFACTS_MANIFEST"`))
+	out := res.Stage("run:build_script").Stdout
+	mode, body, _ := strings.Cut(out, "\n")
+	if mode != "600" {
+		t.Errorf("manifest mode %s, want 600", mode)
+	}
+	var m struct {
+		Siblings []struct {
+			Name, Var, Status, URL string
+			ID                     int64
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("manifest: %v\n%s", err, body)
+	}
+	if len(m.Siblings) != 3 || m.Siblings[0].Name != "build" || m.Siblings[0].Var != "BUILD" {
+		t.Errorf("manifest siblings: %+v", m.Siblings)
+	}
+	if strings.Contains(body, jobToken) {
+		t.Error("the manifest holds the job token")
+	}
+}
+
+func TestEndToEndOlderGitLabWithAdminTokenKeepsTheTokenFromTheJob(t *testing.T) {
+	p := newPipeline(t, gitlabtest.OlderGitLab())
+	p.gl.AddToken(adminToken, projectID)
+	tokenFile := filepath.Join(t.TempDir(), "read_api.token")
+	if err := os.WriteFile(tokenFile, []byte(adminToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	job := p.job(showEnv + `; cat "$PIPELINE_ARTIFACTS_API_TOKEN_FILE" 2>&1 || true`)
+	job.Environ = append(job.Environ, "PIPELINE_ARTIFACTS_API_TOKEN_FILE="+tokenFile)
+	res := runJob(t, job)
+	if res.Status != "success" {
+		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
+	}
+	out := res.Stage("run:build_script").Stdout
+	if !strings.Contains(out, "ARTIFACT_URLS_TEST=") {
+		t.Errorf("the admin token's listing did not reach the job:\n%s", out)
+	}
+	if strings.Contains(res.Log(), adminToken) {
+		t.Error("the admin token appears in the job log, environment or manifest")
+	}
+	if strings.Contains(out, "PIPELINE_ARTIFACTS_API_TOKEN_FILE") {
+		t.Error("the job was told where the admin token file is")
+	}
+	if !strings.Contains(res.Log(), "from api (admin token)") {
+		t.Errorf("the summary does not name the admin token as the source:\n%s", res.Log())
+	}
+}
+
+func TestEndToEndOlderGitLabWithoutAdminTokenRunsWithDeclaredDependencies(t *testing.T) {
+	p := newPipeline(t, gitlabtest.OlderGitLab())
+	res := runJob(t, p.job(showEnv))
+	if res.Status != "success" {
+		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
+	}
+	out := res.Stage("run:build_script").Stdout
+	if !strings.Contains(out, "ARTIFACT_URL_BUILD=") || strings.Contains(out, "ARTIFACT_URL_TEST") {
+		t.Errorf("want exactly the declared dependency build:\n%s", out)
+	}
+	warnings := regexp.MustCompile(`(?m)^.*WARNING: .*siblings not listed.*$`).FindAllString(res.Log(), -1)
+	if len(warnings) != 1 {
+		t.Errorf("want one warning line, got %d:\n%s", len(warnings), res.Log())
+	}
+}
+
+func TestEndToEndStrictFailsAsASystemFailure(t *testing.T) {
+	p := newPipeline(t, gitlabtest.OlderGitLab())
+	job := p.job("echo should not run")
+	job.Environ = append(job.Environ, "PIPELINE_ARTIFACTS_STRICT=true")
+	res := runJob(t, job)
+	if res.Status != "runner_system_failure" || res.Stage("run:build_script") != nil {
+		t.Fatalf("status %s (want runner_system_failure before any script), log:\n%s", res.Status, res.Log())
+	}
+}
+
+func TestEndToEndScriptExitCodeReachesTheRunner(t *testing.T) {
+	p := newPipeline(t)
+	res := runJob(t, p.job("echo failing; exit 3"))
+	if res.Status != "script_failure" || res.ExitCode != 3 {
+		t.Fatalf("status %s exit %d, want script_failure 3; log:\n%s", res.Status, res.ExitCode, res.Log())
+	}
+	if res.Stage("run:upload_artifacts_on_failure") == nil {
+		t.Error("the runner's failure path did not continue after the script failed")
+	}
+}
+
+func TestEndToEndCancelEndsTheScriptAndItsChildren(t *testing.T) {
+	p := newPipeline(t)
+	pids := filepath.Join(t.TempDir(), "pids")
+	job := p.job(`sleep 1000 & echo $! > ` + pids + `.tmp; echo $$ >> ` + pids + `.tmp; mv ` + pids + `.tmp ` + pids + `; sleep 1000`)
+	job.OnBuildScript = func(cancel func()) {
+		waitForFile(t, pids)
+		cancel()
+	}
+	res := runJob(t, job)
+	if res.Status != "script_failure" {
+		t.Errorf("status %s after cancel, want script_failure; log:\n%s", res.Status, res.Log())
+	}
+	data, err := os.ReadFile(pids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Fields(string(data)) {
+		pid, _ := strconv.Atoi(f)
+		waitGone(t, pid)
+	}
+}
+
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never appeared", path)
+		case <-tick.C:
+		}
+	}
+}
+
+// waitGone waits until pid no longer runs (a zombie counts as gone: nothing
+// reaps orphans in some sandboxes).
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if syscall.Kill(pid, 0) != nil || isZombie(pid) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("process %d outlived the cancelled job", pid)
+		case <-tick.C:
+		}
+	}
+}
+
+func isZombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	_, after, _ := strings.Cut(string(b), ") ")
+	return strings.HasPrefix(after, "Z")
+}

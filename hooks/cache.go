@@ -1,0 +1,152 @@
+package hooks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+)
+
+// Cache keeps pipeline job lists on a runner host so that the many jobs of
+// one pipeline starting together cause one listing, not one each. Entries
+// are keyed by GitLab URL, project and pipeline, written atomically with
+// mode 0600, and hold no token. A file lock makes concurrent processes wait
+// for the one fetch in flight instead of fetching too.
+type Cache struct {
+	Dir string
+	TTL time.Duration
+	// Now and LockPoll may be set by tests; defaults time.Now and 20ms.
+	Now      func() time.Time
+	LockPoll time.Duration
+}
+
+// cacheEntry is what a cache file holds.
+type cacheEntry struct {
+	Key       string       `json:"key"`
+	FetchedAt time.Time    `json:"fetched_at"`
+	Source    string       `json:"source"`
+	Jobs      []gitlab.Job `json:"jobs"`
+}
+
+// DefaultCacheDir is the user's cache directory plus pipeline-artifacts.
+func DefaultCacheDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory (set --cache-dir): %w", err)
+	}
+	return filepath.Join(d, "pipeline-artifacts"), nil
+}
+
+// list returns the pipeline's jobs from the cache when fresh, else from
+// fetch under the lock, storing what it returns.
+func (c *Cache) list(ctx context.Context, t Target, fetch func() ([]gitlab.Job, string, error)) ([]gitlab.Job, string, error) {
+	key := fmt.Sprintf("%s|%s|%d", t.APIURL, t.ProjectID, t.PipelineID)
+	path := c.path(key)
+	if e, ok := c.read(path, key); ok {
+		return e.Jobs, e.Source + ", cached", nil
+	}
+	// A broken cache directory must not cost a job its siblings: list
+	// without it.
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return fetch()
+	}
+	unlock, err := c.lock(ctx, path+".lock")
+	if err != nil {
+		return fetch()
+	}
+	defer unlock()
+	if e, ok := c.read(path, key); ok { // filled while we waited
+		return e.Jobs, e.Source + ", cached", nil
+	}
+	jobs, source, err := fetch()
+	if err == nil {
+		_ = c.write(path, cacheEntry{Key: key, FetchedAt: c.now(), Source: source, Jobs: jobs})
+	}
+	return jobs, source, err
+}
+
+func (c *Cache) path(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(c.Dir, hex.EncodeToString(sum[:16])+".json")
+}
+
+func (c *Cache) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// read returns a fresh entry for key. A file that does not parse, belongs
+// to another key or is too old is a miss, never an error.
+func (c *Cache) read(path, key string) (cacheEntry, bool) {
+	var e cacheEntry
+	data, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(data, &e) != nil || e.Key != key {
+		return e, false
+	}
+	age := c.now().Sub(e.FetchedAt)
+	return e, age >= 0 && age < c.TTL
+}
+
+// write stores e atomically: a reader sees the old file or the new one,
+// and a writer killed halfway leaves only a temporary file behind.
+func (c *Cache) write(path string, e cacheEntry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(c.Dir, ".entry-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := errors.Join(tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// lock takes an exclusive flock on path, polling so that ctx can end the
+// wait. The kernel drops the lock when its holder dies, so a killed
+// process never blocks the others.
+func (c *Cache) lock(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	poll := c.LockPoll
+	if poll <= 0 {
+		poll = 20 * time.Millisecond
+	}
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
