@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -128,11 +129,21 @@ func sameGitLab(apiURL string, p *hooks.Payload) error {
 // report writes the job-log summary line, and one warning when the API did
 // not answer.
 func report(res *hooks.Resolution, took time.Duration, log *logrus.Entry) {
-	log.Infof("pipeline-artifacts: %d siblings of pipeline %d from %s in %s", len(res.Siblings), res.PipelineID, res.Source, took.Round(time.Millisecond))
+	log.Infof("pipeline-artifacts: %s of pipeline %d from %s in %s", plural(len(res.Siblings), "sibling"), res.PipelineID, res.Source, took.Round(time.Millisecond))
 	if w := hooks.CollisionWarning(res.Collisions); w != "" {
 		log.Warn("pipeline-artifacts: " + w)
 	}
 	if res.APIErr != nil {
-		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %d declared dependencies. Give the runner a read_api token (--api-token-file) or upgrade GitLab", res.APIErr, len(res.Siblings))
+		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %s. Give the runner a read_api token (--api-token-file) or upgrade GitLab", res.APIErr, plural(len(res.Siblings), "declared dependency"))
 	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

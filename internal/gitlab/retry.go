@@ -205,6 +205,14 @@ func (c *Client) Do(ctx context.Context, u Unit) error {
 	}
 	rc := c.newRetryClient()
 	rc.PrepareRetry = prepare
+	var last error // what the last attempt saw, for when the deadline ends the wait
+	rc.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		retry, cerr := ShouldRetry(ctx, resp, err)
+		if cerr != nil && ctx.Err() == nil {
+			last = cerr
+		}
+		return retry, cerr
+	}
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		defer resp.Body.Close()
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -213,6 +221,9 @@ func (c *Client) Do(ctx context.Context, u Unit) error {
 		return u.Handle(resp)
 	})
 	_, err = rc.Do(rreq)
+	if ctx.Err() != nil && last != nil {
+		return fmt.Errorf("%w (last attempt: %v)", ctx.Err(), redactURLError(last))
+	}
 	return unwrapPermanent(err)
 }
 

@@ -59,11 +59,14 @@ type Result struct {
 	TmpDir string
 }
 
-// Log returns every stage's output in order, as a job log would show it.
+// Log returns every stage's output in order, as a job log would show it
+// (config's stdout is the runner's, not the log's).
 func (r *Result) Log() string {
 	var b strings.Builder
 	for _, s := range r.Stages {
-		b.WriteString(s.Stdout)
+		if s.Name != "config" {
+			b.WriteString(s.Stdout)
+		}
 		b.WriteString(s.Stderr)
 	}
 	return b.String()
@@ -212,6 +215,9 @@ func generateScript(vars map[string]string, body string) string {
 		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(vars[k]))
 	}
 	b.WriteString("set -eo pipefail\n")
+	if dir := vars["CI_PROJECT_DIR"]; dir != "" {
+		fmt.Fprintf(&b, "cd %s\n", shellQuote(dir))
+	}
 	b.WriteString(body)
 	b.WriteString("\n")
 	return b.String()

@@ -1,0 +1,40 @@
+package gitlab
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Helpers for the transfer engine (artifacts/), which sends some requests
+// straight to an object store after GitLab redirected it there.
+
+// DropCredentials removes every header that carries a credential. Use it in
+// a Unit's Prepare when the URL is not GitLab's (a presigned object-store URL
+// carries its own signature, and a second credential leaks the token and may
+// make the store refuse the request).
+func DropCredentials(h http.Header) {
+	for _, name := range credentialHeaders {
+		h.Del(name)
+	}
+}
+
+// SameOrigin reports whether two URLs share scheme and host, the test the
+// redirect policy uses before it strips credentials.
+func SameOrigin(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && a.Host == b.Host
+}
+
+// SetResponseHeaderTimeout bounds the wait for a response's headers, so that
+// a server that accepts a request and then says nothing fails the attempt
+// (and the retry policy tries again) instead of hanging until the overall
+// deadline. Call it before the client is used; zero means no limit.
+func (c *Client) SetResponseHeaderTimeout(d time.Duration) {
+	if t, ok := c.http.Transport.(*http.Transport); ok {
+		t.ResponseHeaderTimeout = d
+	}
+}
+
+// Redact returns u without query, fragment or user info, for messages: a
+// presigned URL carries its credential in the query string.
+func Redact(u *url.URL) string { return redact(u) }
