@@ -47,8 +47,7 @@ func DefaultCacheDir() (string, error) {
 
 // list returns the pipeline's jobs from the cache when fresh, else from
 // fetch under the lock, storing what it returns.
-func (c *Cache) list(ctx context.Context, t Target, fetch func() ([]gitlab.Job, string, error)) ([]gitlab.Job, string, error) {
-	key := fmt.Sprintf("%s|%s|%d", t.APIURL, t.ProjectID, t.PipelineID)
+func (c *Cache) list(ctx context.Context, key string, fetch func() ([]gitlab.Job, string, error)) ([]gitlab.Job, string, error) {
 	path := c.path(key)
 	if e, ok := c.read(path, key); ok {
 		return e.Jobs, e.Source + ", cached", nil

@@ -9,10 +9,10 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
 
-// Lister lists a pipeline's jobs; *gitlab.Client satisfies it, and so does
-// the host cache in front of one.
+// Lister lists a pipeline's jobs and trigger jobs; *gitlab.Client satisfies it.
 type Lister interface {
 	PipelineJobs(ctx context.Context, projectID string, pipelineID int64, o gitlab.ListOptions) ([]gitlab.Job, error)
+	PipelineBridges(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, error)
 }
 
 // Source is one way to list the pipeline's jobs, tried in the CONTRACT's
@@ -20,6 +20,9 @@ type Lister interface {
 type Source struct {
 	Name   string // for messages: "job token", "admin token"
 	Lister Lister
+	// SameProjectOnly keeps a source to the job's own project: the admin
+	// token must not read other projects because a job variable said so.
+	SameProjectOnly bool
 }
 
 // Target is the job siblings are resolved for.
@@ -28,6 +31,12 @@ type Target struct {
 	ProjectID  string
 	PipelineID int64
 	JobID      int64
+	// ParentPipelineID is the pipeline that triggered this one (0: none), in
+	// ParentProjectID ("" or the same id: this project).
+	ParentPipelineID int64
+	ParentProjectID  string
+	// Children adds the jobs of pipelines this pipeline's bridges triggered.
+	Children bool
 }
 
 // Resolution is what a job is told about its siblings.
@@ -41,12 +50,22 @@ type Resolution struct {
 	// APIErr says why no listing answered (nil when one did); the job then
 	// knows only its declared dependencies.
 	APIErr error
+	// Warnings about related pipelines that could not be listed.
+	Warnings []string
+}
+
+// resolver lists through the sources, with the host cache when there is one.
+type resolver struct {
+	t       Target
+	sources []Source
+	cache   *Cache
 }
 
 // Resolve merges the payload's declared dependencies (free, trusted) with
 // the first source that lists the pipeline's jobs, keeping the latest
-// attempt of each name. It never fails: what could not be listed is in
-// APIErr, and the caller decides whether that fails the job (--strict).
+// attempt of each name, then adds related pipelines' jobs under their
+// prefixes. It never fails: what could not be listed is in APIErr and
+// Warnings, and the caller decides whether that fails the job (--strict).
 //
 // With a cache, the whole chain of sources runs at most once per pipeline
 // per TTL on a host: a job-token try GitLab refuses is not repeated by every
@@ -56,15 +75,8 @@ func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, 
 	if payload != nil {
 		deps = payload.DependencyJobs()
 	}
-	fetch := func() ([]gitlab.Job, string, error) { return listFirst(ctx, t, sources) }
-	var api []gitlab.Job
-	var used string
-	var err error
-	if cache != nil && len(sources) > 0 && t.PipelineID != 0 {
-		api, used, err = cache.list(ctx, t, fetch)
-	} else {
-		api, used, err = fetch()
-	}
+	rv := resolver{t: t, sources: sources, cache: cache}
+	api, used, err := rv.jobs(ctx, t.ProjectID, t.PipelineID)
 	r := &Resolution{Target: t, Source: SourcePayload, APIErr: err}
 	if err == nil {
 		r.Source = fmt.Sprintf("%s (%s)", SourceAPI, used)
@@ -72,7 +84,59 @@ func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, 
 	}
 	r.Siblings, r.Collisions = BuildSiblings(LatestAttempts(Merge(deps, api)), t.JobID, t.APIURL, t.ProjectID)
 	MarkSources(r.Siblings, deps)
+	r.addRelated(ctx, rv)
 	return r
+}
+
+// jobs lists one pipeline's jobs, through the cache when there is one.
+func (rv resolver) jobs(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, string, error) {
+	return rv.cached(ctx, "jobs", projectID, pipelineID, func(l Lister) ([]gitlab.Job, error) {
+		return l.PipelineJobs(ctx, projectID, pipelineID, gitlab.ListOptions{})
+	})
+}
+
+// bridges lists one pipeline's trigger jobs.
+func (rv resolver) bridges(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, string, error) {
+	return rv.cached(ctx, "bridges", projectID, pipelineID, func(l Lister) ([]gitlab.Job, error) {
+		return l.PipelineBridges(ctx, projectID, pipelineID)
+	})
+}
+
+func (rv resolver) cached(ctx context.Context, kind, projectID string, pipelineID int64, call func(Lister) ([]gitlab.Job, error)) ([]gitlab.Job, string, error) {
+	fetch := func() ([]gitlab.Job, string, error) { return rv.first(ctx, projectID, pipelineID, call) }
+	if rv.cache == nil || len(rv.sources) == 0 || pipelineID == 0 {
+		return fetch()
+	}
+	// The asking project is part of the key: a job must not read from the
+	// cache what only another project's token could list.
+	key := fmt.Sprintf("%s|%s|%s|%s|%d", kind, rv.t.APIURL, rv.t.ProjectID, projectID, pipelineID)
+	return rv.cache.list(ctx, key, fetch)
+}
+
+// first tries each source in order and returns the first answer. Every
+// failure is kept, so that the one warning line says why each was refused.
+func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64, call func(Lister) ([]gitlab.Job, error)) ([]gitlab.Job, string, error) {
+	if pipelineID == 0 || projectID == "" {
+		return nil, "", errors.New("the job's pipeline or project id is unknown")
+	}
+	var why []string
+	for _, s := range rv.sources {
+		if s.SameProjectOnly && projectID != rv.t.ProjectID {
+			continue
+		}
+		jobs, err := call(s.Lister)
+		if err == nil {
+			return jobs, s.Name, nil
+		}
+		why = append(why, fmt.Sprintf("%s: %v", s.Name, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(why) == 0 {
+		return nil, "", errors.New("no token to list the pipeline's jobs")
+	}
+	return nil, "", errors.New(strings.Join(why, "; "))
 }
 
 // inPipeline drops payload dependencies the pipeline's listing does not
@@ -92,29 +156,6 @@ func inPipeline(deps, api []gitlab.Job) []gitlab.Job {
 	return kept
 }
 
-// listFirst tries each source in order and returns the first listing. Every
-// failure is kept, so that the one warning line says why each was refused.
-func listFirst(ctx context.Context, t Target, sources []Source) ([]gitlab.Job, string, error) {
-	if t.PipelineID == 0 || t.ProjectID == "" {
-		return nil, "", errors.New("the job's pipeline or project id is unknown")
-	}
-	if len(sources) == 0 {
-		return nil, "", errors.New("no token to list the pipeline's jobs")
-	}
-	var why []string
-	for _, s := range sources {
-		jobs, err := s.Lister.PipelineJobs(ctx, t.ProjectID, t.PipelineID, gitlab.ListOptions{})
-		if err == nil {
-			return jobs, s.Name, nil
-		}
-		why = append(why, fmt.Sprintf("%s: %v", s.Name, err))
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, "", errors.New(strings.Join(why, "; "))
-}
-
 // Manifest returns the manifest for the resolution; warnings are one line
 // each, as in the job log.
 func (r *Resolution) Manifest() Manifest {
@@ -128,6 +169,7 @@ func (r *Resolution) Manifest() Manifest {
 	if r.APIErr != nil {
 		m.Warnings = append(m.Warnings, "siblings not listed: "+r.APIErr.Error())
 	}
+	m.Warnings = append(m.Warnings, r.Warnings...)
 	if m.Siblings == nil {
 		m.Siblings = []Sibling{}
 	}

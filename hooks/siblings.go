@@ -36,6 +36,11 @@ type Sibling struct {
 	ArtifactExpireAt *time.Time
 	URL              string // ARTIFACT_URL_<N>
 	Source           string // SourcePayload or SourceAPI; set by MarkSources
+	// Pipeline and Relation are set for jobs of related pipelines only:
+	// RelationParent (the pipeline that triggered this one) or
+	// RelationChild (a pipeline a bridge of this one triggered).
+	Pipeline int64
+	Relation string
 }
 
 // LatestAttempts keeps the latest attempt of each job name, sorted by name

@@ -86,6 +86,7 @@ func resolveJob(ctx context.Context, o EnvOptions, log *logrus.Entry) (*hooks.Re
 	t := hooks.Target{APIURL: get("CI_API_V4_URL"), ProjectID: get("CI_PROJECT_ID")}
 	t.PipelineID, _ = strconv.ParseInt(get("CI_PIPELINE_ID"), 10, 64)
 	t.JobID, _ = strconv.ParseInt(get("CI_JOB_ID"), 10, 64)
+	setRelated(&t, get)
 	if t.APIURL == "" || t.PipelineID == 0 {
 		return nil, fmt.Errorf("not inside a GitLab CI job (CI_API_V4_URL / CI_PIPELINE_ID unset)")
 	}
@@ -113,7 +114,7 @@ func jobSources(o EnvOptions, t hooks.Target, log *logrus.Entry) ([]hooks.Source
 		}
 		c, err := newClient(t.APIURL, cred, ca, log)
 		if err == nil {
-			creds = append(creds, hooks.Source{Name: name, Lister: c})
+			creds = append(creds, hooks.Source{Name: name, Lister: c, SameProjectOnly: cred.Kind == gitlab.PrivateToken})
 		}
 		return err
 	}

@@ -58,6 +58,7 @@ func stageTarget(se *executor.StageEnv, p *hooks.Payload) hooks.Target {
 	}
 	t.PipelineID, _ = strconv.ParseInt(se.JobVar("CI_PIPELINE_ID"), 10, 64)
 	t.JobID, _ = strconv.ParseInt(se.JobVar("CI_JOB_ID"), 10, 64)
+	setRelated(&t, se.JobVar)
 	if p != nil {
 		if p.ID != 0 {
 			t.JobID = p.ID
@@ -110,7 +111,7 @@ func adminSource(s Settings, t hooks.Target, p *hooks.Payload, ca []byte, log *l
 	if err != nil {
 		return nil, err
 	}
-	return &hooks.Source{Name: "admin token", Lister: c}, nil
+	return &hooks.Source{Name: "admin token", Lister: c, SameProjectOnly: true}, nil
 }
 
 // sameGitLab refuses to send the admin token to an API URL whose host is not
@@ -133,6 +134,9 @@ func report(res *hooks.Resolution, took time.Duration, log *logrus.Entry) {
 	if w := hooks.CollisionWarning(res.Collisions); w != "" {
 		log.Warn("pipeline-artifacts: " + w)
 	}
+	for _, w := range res.Warnings {
+		log.Warn("pipeline-artifacts: " + w)
+	}
 	if res.APIErr != nil {
 		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %s. Give the runner a read_api token (--api-token-file) or upgrade GitLab", res.APIErr, plural(len(res.Siblings), "declared dependency"))
 	}
@@ -146,4 +150,18 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// setRelated reads which pipeline triggered this one: CI_UPSTREAM_PIPELINE_ID
+// (GitLab 18.9+), else a PIPELINE_ARTIFACTS_PARENT_PIPELINE_ID the parent
+// passed down (trigger: forward or variables). Children are always asked for.
+func setRelated(t *hooks.Target, get func(string) string) {
+	t.Children = true
+	if id, err := strconv.ParseInt(get("CI_UPSTREAM_PIPELINE_ID"), 10, 64); err == nil && id > 0 {
+		t.ParentPipelineID, t.ParentProjectID = id, get("CI_UPSTREAM_PROJECT_ID")
+		return
+	}
+	if id, err := strconv.ParseInt(get("PIPELINE_ARTIFACTS_PARENT_PIPELINE_ID"), 10, 64); err == nil && id > 0 {
+		t.ParentPipelineID = id
+	}
 }
