@@ -44,7 +44,7 @@ ARTIFACT_URL_<N>, ARTIFACT_JOB_ID_<N>, ARTIFACT_URLS_<G> and PIPELINE_ARTIFACTS_
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "format", Value: hooks.DefaultFormat, Usage: "output format: " + strings.Join(hooks.Formats(), ", ")},
 			&ucli.StringFlag{Name: "private-token-file", Usage: "`FILE` with a read_api token (else $" + envPrivateToken + ")"},
-			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "longest time resolution may delay the job"},
+			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, EnvVars: []string{envResolveTimeout}, Usage: "longest time resolution may delay the job"},
 		},
 		Action: func(c *ucli.Context) error {
 			return runEnv(c.Context, EnvOptions{
