@@ -100,7 +100,6 @@ type Client struct {
 	policy   Policy
 	conc     int
 	logger   Logger
-	timeNow  func() time.Time
 }
 
 // New validates opts and returns a client.
