@@ -98,7 +98,7 @@ func resolveJob(ctx context.Context, o EnvOptions, log *logrus.Entry) (*hooks.Re
 	defer cancel()
 	start := time.Now()
 	res := hooks.Resolve(ctx, t, nil, sources, nil)
-	report(res, time.Since(start), log)
+	report(res, start, log)
 	return res, nil
 }
 

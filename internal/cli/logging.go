@@ -3,8 +3,12 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"sort"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
@@ -35,7 +39,7 @@ func (f *jobLogFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	if !useColour() {
 		colour = ""
 	}
-	b.WriteString(colour + prefix + e.Message)
+	b.WriteString(colour + prefix + masked(e.Message))
 	if e.Logger.IsLevelEnabled(logrus.DebugLevel) && len(e.Data) > 0 {
 		keys := make([]string, 0, len(e.Data))
 		for k := range e.Data {
@@ -43,7 +47,7 @@ func (f *jobLogFormatter) Format(e *logrus.Entry) ([]byte, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, " %s=%v", k, e.Data[k])
+			fmt.Fprintf(&b, " %s=%s", k, masked(fmt.Sprint(e.Data[k])))
 		}
 	}
 	if colour != "" {
@@ -62,4 +66,59 @@ func useColour() bool {
 		return true
 	}
 	return term.IsTerminal(int(os.Stderr.Fd()))
+}
+
+// secrets holds every token this process has read; the formatter masks
+// them at every level, so that a token reaching a message by accident (an
+// upstream error quoting a header, say) still never prints.
+var secrets struct {
+	sync.Mutex
+	values []string
+}
+
+// maskSecret registers a token for masking. Short values are ignored: they
+// would mask ordinary words.
+func maskSecret(v string) {
+	if len(v) < 8 {
+		return
+	}
+	secrets.Lock()
+	defer secrets.Unlock()
+	secrets.values = append(secrets.values, v)
+}
+
+func masked(s string) string {
+	secrets.Lock()
+	defer secrets.Unlock()
+	for _, v := range secrets.values {
+		s = strings.ReplaceAll(s, v, "[MASKED]")
+	}
+	return s
+}
+
+// inJobLog tells whether stderr ends up in a GitLab job log, where
+// collapsible sections render.
+func inJobLog() bool {
+	return os.Getenv("GITLAB_CI") != "" || os.Getenv("CUSTOM_ENV_GITLAB_CI") != ""
+}
+
+// section writes a collapsed GitLab job-log section: the header stays
+// visible, the body folds away. Outside a job log it writes the header and
+// an indented body. GitLab's markers need Unix times; the lines themselves
+// carry no timestamp (the runner adds its own).
+func section(name, header string, start, end time.Time, body []string) {
+	w := logrus.StandardLogger().Out
+	var b strings.Builder
+	if inJobLog() {
+		fmt.Fprintf(&b, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", start.Unix(), name, header)
+	} else {
+		b.WriteString(header + "\n")
+	}
+	for _, l := range body {
+		b.WriteString("  " + l + "\n")
+	}
+	if inJobLog() {
+		fmt.Fprintf(&b, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", end.Unix(), name)
+	}
+	_, _ = io.WriteString(w, masked(b.String()))
 }

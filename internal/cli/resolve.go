@@ -35,7 +35,7 @@ func resolveStage(ctx context.Context, se *executor.StageEnv, s Settings, log *l
 	defer cancel()
 	start := time.Now()
 	res := hooks.Resolve(ctx, t, payload, sources, s.cache())
-	report(res, time.Since(start), log)
+	report(res, start, log)
 	if res.APIErr != nil && s.Strict {
 		return nil, fmt.Errorf("siblings not resolved (--strict): %w", res.APIErr)
 	}
@@ -127,10 +127,13 @@ func sameGitLab(apiURL string, p *hooks.Payload) error {
 	return nil
 }
 
-// report writes the job-log summary line, and one warning when the API did
-// not answer.
-func report(res *hooks.Resolution, took time.Duration, log *logrus.Entry) {
-	log.Infof("pipeline-artifacts: %s of pipeline %d from %s in %s", plural(len(res.Siblings), "sibling"), res.PipelineID, res.Source, took.Round(time.Millisecond))
+// report writes the job-log summary: one collapsed section whose header is
+// the summary line and whose body lists each sibling's variable, then the
+// warnings, outside the section so that they stay visible.
+func report(res *hooks.Resolution, start time.Time, log *logrus.Entry) {
+	end := time.Now()
+	header := fmt.Sprintf("pipeline-artifacts: %s of pipeline %d from %s in %s", plural(len(res.Siblings), "sibling"), res.PipelineID, res.Source, end.Sub(start).Round(time.Millisecond))
+	section("pipeline_artifacts_siblings", header, start, end, siblingLines(res.Siblings))
 	if w := hooks.CollisionWarning(res.Collisions); w != "" {
 		log.Warn("pipeline-artifacts: " + w)
 	}
@@ -164,4 +167,17 @@ func setRelated(t *hooks.Target, get func(string) string) {
 	if id, err := strconv.ParseInt(get("PIPELINE_ARTIFACTS_PARENT_PIPELINE_ID"), 10, 64); err == nil && id > 0 {
 		t.ParentPipelineID = id
 	}
+}
+
+// siblingLines is the body of the summary section: variable, job, status.
+func siblingLines(sibs []hooks.Sibling) []string {
+	lines := make([]string, 0, len(sibs))
+	for _, s := range sibs {
+		line := fmt.Sprintf("%s%s  %q #%d %s", hooks.URLPrefix, s.Var, s.Name, s.ID, s.Status)
+		if s.ArtifactFilename != "" {
+			line += fmt.Sprintf(" (%s, %d bytes)", s.ArtifactFilename, s.ArtifactSize)
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

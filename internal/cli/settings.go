@@ -77,6 +77,7 @@ func readTokenFile(path string) (string, error) {
 		return "", fmt.Errorf("token file %s: %w", path, err)
 	}
 	tok := strings.TrimSpace(string(b))
+	maskSecret(tok)
 	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
 		return "", fmt.Errorf("token file %s must hold exactly one token", path)
 	}
@@ -107,6 +108,7 @@ type clientLogger interface {
 }
 
 func newClient(apiURL string, cred gitlab.Credential, ca []byte, log clientLogger) (*gitlab.Client, error) {
+	maskSecret(cred.Token)
 	if apiURL == "" {
 		return nil, errors.New("no GitLab API URL (CI_API_V4_URL)")
 	}
