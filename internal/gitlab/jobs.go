@@ -178,7 +178,7 @@ func LinkNext(header string) string {
 			continue
 		}
 		target = strings.TrimSpace(target)
-		if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+		if len(target) < 2 || target[0] != '<' || target[len(target)-1] != '>' || strings.ContainsAny(target[1:len(target)-1], "<>") {
 			continue
 		}
 		for _, p := range strings.Split(params, ";") {
