@@ -289,3 +289,28 @@ func isZombie(pid int) bool {
 	_, after, _ := strings.Cut(string(b), ") ")
 	return strings.HasPrefix(after, "Z")
 }
+
+// TestEndToEndAdminTokenGoesOnlyToTheRunnersGitLab: a pipeline can redefine
+// CI_API_V4_URL; the admin token must still only go to the host the
+// runner's payload came from.
+func TestEndToEndAdminTokenGoesOnlyToTheRunnersGitLab(t *testing.T) {
+	p := newPipeline(t, gitlabtest.OlderGitLab())
+	p.gl.AddToken(adminToken, projectID)
+	attacker := gitlabtest.NewTest(t, gitlabtest.OlderGitLab())
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(adminToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	job := p.job("true")
+	job.Variables["CI_API_V4_URL"] = attacker.APIURL() // a job variable overriding the predefined one
+	job.Environ = append(job.Environ, "PIPELINE_ARTIFACTS_API_TOKEN_FILE="+tokenFile)
+	res := runJob(t, job)
+	for _, r := range attacker.Requests() {
+		if r.Header.Get("PRIVATE-TOKEN") != "" || strings.Contains(r.Header.Get("Authorization"), adminToken) {
+			t.Fatalf("the admin token was sent to %s", r.Path)
+		}
+	}
+	if !strings.Contains(res.Log(), "admin token withheld") {
+		t.Errorf("no warning about the withheld token:\n%s", res.Log())
+	}
+}
