@@ -1,0 +1,372 @@
+package artifacts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+)
+
+// bufSize is the read/write buffer of one stream: large enough that a write
+// to the file is rarely a small one, small enough that eight streams and the
+// extractor stay far below the memory budget.
+const bufSize = 256 << 10
+
+// transfer is one download: a single resumable stream that may hand over to
+// parallel ranged requests once the first response says the server can.
+type transfer struct {
+	c    *gitlab.Client
+	o    *Options
+	src  *url.URL // the URL we were given: GitLab's, credential allowed
+	sink *sink
+	m    meter
+
+	// What the responses taught us.
+	size      int64  // total length, -1 while unknown
+	validator string // strong ETag or Last-Modified, for If-Range
+	ranges    bool   // the server answers Range requests
+	storeMu   sync.Mutex
+	store     *url.URL // src after GitLab's redirect (src itself without one)
+
+	// The single stream.
+	off        int64 // bytes in the file
+	hash       hash.Hash
+	noResume   bool // the server resumed at a wrong offset once: restart instead
+	noParallel bool // ranged chunks were refused: stay with one stream
+	goParallel bool // the first response qualified for parallel ranges
+	buf        []byte
+
+	attempts int
+	resumed  atomic.Int64
+	streams  int
+	sum      string
+}
+
+func newTransfer(c *gitlab.Client, o *Options, s *sink) *transfer {
+	src, _ := url.Parse(o.URL) // validated in withDefaults
+	t := &transfer{c: c, o: o, src: src, sink: s, size: -1, hash: sha256.New(), streams: 1}
+	t.m.total.Store(-1)
+	return t
+}
+
+// fetch downloads the whole body into the sink and verifies it, under
+// o.Timeout. A 404 comes back as the *gitlab.APIError, for the waiter.
+func (t *transfer) fetch(ctx context.Context) error {
+	tctx := ctx
+	if t.o.Timeout > 0 {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithTimeout(ctx, t.o.Timeout)
+		defer cancel()
+	}
+	err := t.transfer(tctx)
+	if err == nil {
+		err = t.verify()
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("the download did not finish within %v: %w", t.o.Timeout, err)
+	}
+	return err
+}
+
+func (t *transfer) transfer(ctx context.Context) error {
+	if err := t.single(ctx); err != nil || !t.goParallel {
+		return err
+	}
+	err := t.parallel(ctx)
+	if !errors.Is(err, errRangesRefused) {
+		return err
+	}
+	t.debugf("the server refused ranged chunks; downloading %s in one stream", t.o.Job)
+	if err := t.restart(); err != nil {
+		return err
+	}
+	t.noParallel, t.goParallel, t.streams = true, false, 1
+	return t.single(ctx)
+}
+
+// single runs the one-stream download, which is also the probe that decides
+// on parallel ranges.
+func (t *transfer) single(ctx context.Context) error {
+	t.buf = make([]byte, bufSize)
+	defer func() { t.buf = nil }()
+	u := gitlab.Unit{Method: http.MethodGet, URL: t.o.URL, Prepare: t.prepareStream, Handle: t.handleStream, Attempts: &t.attempts}
+	return t.doResumable(ctx, u, t.m.received.Load)
+}
+
+// doResumable runs u under the client's retry policy, and runs it again for
+// as long as each round made progress: the policy's budget is for failures
+// in a row, and a long download on a flaky network that keeps moving should
+// not be given up because its connection broke six times in an hour.
+func (t *transfer) doResumable(ctx context.Context, u gitlab.Unit, progress func() int64) error {
+	for {
+		before := progress()
+		err := t.c.Do(ctx, u)
+		if err == nil || isFatal(err) || progress() == before {
+			return err
+		}
+		if retry, _ := gitlab.ShouldRetry(ctx, nil, err); !retry {
+			return err
+		}
+		t.debugf("retrying %s after progress: %v", t.o.Job, err)
+	}
+}
+
+// prepareStream asks for the rest of the body when a resume is possible.
+// The request is reused across attempts, so stale headers are removed.
+func (t *transfer) prepareStream(req *http.Request) error {
+	req.Header.Set("Accept-Encoding", "identity") // offsets must count the bytes we store
+	req.Header.Del("Range")
+	req.Header.Del("If-Range")
+	if t.off > 0 && t.resumable() {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", t.off))
+		req.Header.Set("If-Range", t.validator)
+	}
+	return nil
+}
+
+func (t *transfer) resumable() bool { return t.ranges && t.validator != "" && !t.noResume }
+
+// handleStream consumes one 2xx response of the single stream.
+func (t *transfer) handleStream(resp *http.Response) error {
+	f, err := t.sink.file()
+	if err != nil {
+		return fatal(err)
+	}
+	start, err := t.learn(resp)
+	if err != nil {
+		return err
+	}
+	if err := t.continueAt(start); err != nil {
+		return err
+	}
+	if t.wantParallel(resp) {
+		// Closing the body unread costs one connection; the chunks start
+		// at once instead of after this body's first chunk.
+		t.goParallel = true
+		return nil
+	}
+	w := watch(resp.Body, t.o.StallTimeout)
+	defer w.stop()
+	if err := t.copyAt(f, &t.off, w, -1, t.hash, t.buf); err != nil {
+		return err
+	}
+	return t.checkEnd()
+}
+
+// continueAt lines the file up with a response that starts at start: a 206
+// continues, a 200 after a break starts over.
+func (t *transfer) continueAt(start int64) error {
+	switch {
+	case start == t.off && start > 0:
+		t.resumed.Add(1)
+		t.debugf("resuming %s at byte %d", t.o.Job, start)
+	case start != t.off:
+		t.debugf("restarting %s from byte 0 (the server sent the whole body again)", t.o.Job)
+		return t.restart()
+	}
+	return nil
+}
+
+// restart empties the file and the digest.
+func (t *transfer) restart() error {
+	if err := t.sink.reset(); err != nil {
+		return fatal(err)
+	}
+	t.off = 0
+	t.hash.Reset()
+	t.m.done.Store(0)
+	return nil
+}
+
+// learn reads what a response says about the body and returns the offset
+// its first byte belongs at.
+func (t *transfer) learn(resp *http.Response) (int64, error) {
+	t.setStore(resp.Request.URL)
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err == nil && cr.start != t.off {
+			err = fmt.Errorf("asked for byte %d, the server sent from byte %d", t.off, cr.start)
+		}
+		if err != nil {
+			t.noResume = true // the next attempt asks for everything
+			return 0, err
+		}
+		t.ranges = true
+		return cr.start, t.setSize(cr.total)
+	case http.StatusOK:
+		t.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
+		t.validator = validatorOf(resp.Header)
+		return 0, t.setSize(resp.ContentLength)
+	}
+	return 0, fatal(fmt.Errorf("GET %s: unexpected %s", gitlab.Redact(resp.Request.URL), resp.Status))
+}
+
+// setSize records the body's total length, -1 for unknown, and checks it
+// against the size the caller expects.
+func (t *transfer) setSize(n int64) error {
+	if n < 0 {
+		return nil
+	}
+	if want := t.o.ExpectedSize; want > 0 && n != want {
+		return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(n, 10) + " (announced by the server)"})
+	}
+	t.size = n
+	t.m.total.Store(n)
+	return nil
+}
+
+// knownSize is the length the body must have, -1 when nobody said.
+func (t *transfer) knownSize() int64 {
+	if t.size >= 0 {
+		return t.size
+	}
+	if t.o.ExpectedSize > 0 {
+		return t.o.ExpectedSize
+	}
+	return -1
+}
+
+// checkEnd runs at the body's EOF: a body that ends short of the known size
+// was cut, even when the connection closed cleanly.
+func (t *transfer) checkEnd() error {
+	want := t.knownSize()
+	switch {
+	case want < 0 || t.off == want:
+		return nil
+	case t.off < want:
+		return fmt.Errorf("the body ended at byte %d of %d: %w", t.off, want, io.ErrUnexpectedEOF)
+	}
+	return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(t.off, 10) + " or more"})
+}
+
+func (t *transfer) wantParallel(resp *http.Response) bool {
+	return t.o.Parallel > 1 && !t.noParallel && resp.StatusCode == http.StatusOK &&
+		t.ranges && t.validator != "" && t.size >= t.o.ParallelMin
+}
+
+// copyAt copies body into f from *off on, until EOF or until limit bytes
+// (limit < 0: no limit), advancing *off and feeding h when it is not nil.
+// A failed write is fatal (a full disk does not get better by retrying); a
+// failed read is not.
+func (t *transfer) copyAt(f File, off *int64, body io.Reader, limit int64, h hash.Hash, buf []byte) error {
+	for limit != 0 {
+		p := buf
+		if limit > 0 && int64(len(p)) > limit {
+			p = p[:limit]
+		}
+		n, rerr := fill(body, p)
+		if n > 0 {
+			if _, err := f.WriteAt(p[:n], *off); err != nil {
+				return fatal(fmt.Errorf("writing %s: %w", f.Name(), err))
+			}
+			if h != nil {
+				h.Write(p[:n])
+			}
+			*off += int64(n)
+			limit -= int64(n)
+			t.m.add(n)
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("reading the body at byte %d: %w", *off, rerr)
+		}
+	}
+	return nil
+}
+
+// fill reads until p is full or the reader fails; unlike io.ReadFull it
+// passes the reader's own io.ErrUnexpectedEOF (a cut connection) through
+// unchanged and reports a clean end as io.EOF.
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// verify checks the finished file's size and digest.
+func (t *transfer) verify() error {
+	if want := t.knownSize(); want >= 0 && t.off != want {
+		return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(t.off, 10)})
+	}
+	t.sum = hex.EncodeToString(t.hash.Sum(nil))
+	if t.o.SHA256 != "" && t.sum != t.o.SHA256 {
+		return fatal(&IntegrityError{What: "sha256", Want: t.o.SHA256, Got: t.sum})
+	}
+	return nil
+}
+
+func (t *transfer) setStore(u *url.URL) {
+	t.storeMu.Lock()
+	defer t.storeMu.Unlock()
+	t.store = u
+}
+
+func (t *transfer) currentStore() *url.URL {
+	t.storeMu.Lock()
+	defer t.storeMu.Unlock()
+	return t.store
+}
+
+func (t *transfer) result() *Result {
+	return &Result{Job: t.o.Job, URL: gitlab.Redact(t.src), Bytes: t.off, SHA256: t.sum,
+		Attempts: t.attempts, Resumed: int(t.resumed.Load()), Streams: t.streams}
+}
+
+func (t *transfer) debugf(format string, args ...any) {
+	if t.o.Logger != nil {
+		t.o.Logger.Debugf(format, args...)
+	}
+}
+
+// validatorOf returns what If-Range may carry: a strong ETag, else
+// Last-Modified (RFC 9110 §13.1.5 forbids weak ETags there).
+func validatorOf(h http.Header) string {
+	if e := h.Get("ETag"); e != "" && !strings.HasPrefix(e, "W/") {
+		return e
+	}
+	return h.Get("Last-Modified")
+}
+
+type contentRange struct{ start, end, total int64 } // total -1 for "*"
+
+// parseContentRange reads "bytes first-last/total" (RFC 9110 §14.4).
+func parseContentRange(v string) (contentRange, error) {
+	bad := fmt.Errorf("malformed Content-Range %q", v)
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	rng, tot, ok2 := strings.Cut(spec, "/")
+	first, last, ok3 := strings.Cut(rng, "-")
+	if !ok || !ok2 || !ok3 {
+		return contentRange{}, bad
+	}
+	cr := contentRange{total: -1}
+	var err1, err2, err3 error
+	cr.start, err1 = strconv.ParseInt(first, 10, 64)
+	cr.end, err2 = strconv.ParseInt(last, 10, 64)
+	if tot != "*" {
+		cr.total, err3 = strconv.ParseInt(tot, 10, 64)
+	}
+	if errors.Join(err1, err2, err3) != nil || cr.start < 0 || cr.end < cr.start || (cr.total >= 0 && cr.end >= cr.total) {
+		return contentRange{}, bad
+	}
+	return cr, nil
+}
