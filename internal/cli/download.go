@@ -96,7 +96,9 @@ Examples:
   pipeline-artifacts download build --path dist/version.txt -o -
 
   # on a deploy host over SSH, with the job's URL and token passed along:
-  #   ssh deploy@www "CI_JOB_TOKEN=$CI_JOB_TOKEN pipeline-artifacts download --url '$ARTIFACT_URL_BUILD' --dest /srv/www"
+  #   (send the token on ssh's stdin, never on a command line ps can show; see examples/deploy.sh)
+  #   { printf 'export CI_JOB_TOKEN=%q ARTIFACT_URL_BUILD=%q\n' "$CI_JOB_TOKEN" "$ARTIFACT_URL_BUILD"; cat remote.sh; } | ssh deploy@www bash -s
+  # remote.sh:
   pipeline-artifacts download --url "$ARTIFACT_URL_BUILD" --dest /srv/www
 
   # optional artifacts of a job that may not exist in this pipeline, as JSON
