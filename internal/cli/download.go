@@ -50,6 +50,9 @@ type DownloadOptions struct {
 	Timeout          time.Duration
 	StallTimeout     time.Duration
 	Parallel         int
+	Pipeline         int64  // --pipeline: look JOB_NAME up there
+	SHA              string // --sha: the newest pipeline for this commit
+	Project          string // --project: another project
 	ChunkSize        int64
 	ParallelMin      int64
 	Limits           extract.Limits
@@ -68,6 +71,7 @@ Which artifacts, one of:
   JOB_NAME      a job of this pipeline, through PIPELINE_ARTIFACTS_MANIFEST or ARTIFACT_URL_<N>
   --job-id ID   built from CI_API_V4_URL and CI_PROJECT_ID
   --url URL     an ARTIFACT_URL_* value as is (hosts outside CI)
+  JOB_NAME --pipeline ID | --sha COMMIT   that job of another pipeline (--project for another project)
 
 Credentials: PIPELINE_ARTIFACTS_PRIVATE_TOKEN or --private-token-file (sent as PRIVATE-TOKEN),
 else CI_JOB_TOKEN (sent as JOB-TOKEN). Tokens go only to GitLab (the host of CI_API_V4_URL when it is
@@ -109,7 +113,7 @@ func downloadCommand(s streams) *ucli.Command {
 	return &ucli.Command{
 		Name:        "download",
 		Usage:       "download a sibling job's artifacts: retried, resumed, verified, extracted",
-		UsageText:   "pipeline-artifacts download [JOB_NAME] [--job-id ID | --url URL] [--path FILE] [--dest DIR | -o FILE | -o -] [--wait[=DURATION]] [--optional] [--sha256 HEX] [--json]",
+		UsageText:   "pipeline-artifacts download [JOB_NAME] [--job-id ID | --url URL | --pipeline ID | --sha COMMIT] [--project ID] [--path FILE] [--dest DIR | -o FILE | -o -] [--wait[=DURATION]] [--optional] [--sha256 HEX] [--json]",
 		Description: downloadDescription,
 		Flags:       flags,
 		Action: func(c *ucli.Context) error {
@@ -127,7 +131,7 @@ func downloadCommand(s streams) *ucli.Command {
 }
 
 func downloadFlags() []ucli.Flag {
-	return []ucli.Flag{
+	return append([]ucli.Flag{
 		&ucli.StringFlag{Name: "job-id", Usage: "download the artifacts of job `ID` of this project (needs CI_API_V4_URL, CI_PROJECT_ID)"},
 		&ucli.StringFlag{Name: "url", Usage: "download from `URL`, an ARTIFACT_URL_* value (for hosts outside CI)"},
 		&ucli.StringFlag{Name: "path", Usage: "only `FILE` from inside the archive; saved as DIR/<its base name>, or as -o says"},
@@ -149,7 +153,7 @@ func downloadFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "max-size", DefaultText: "16GiB", Usage: "refuse archives that extract to more than `SIZE`"},
 		&ucli.IntFlag{Name: "max-files", DefaultText: "100000", Usage: "refuse archives with more than `N` entries"},
 		&ucli.Float64Flag{Name: "max-ratio", DefaultText: "1000", Usage: "refuse entries that expand more than `RATIO` times"},
-	}
+	}, remoteFlags()...)
 }
 
 // lateFlags parses the flags that follow JOB_NAME. urfave/cli v2 stops at
@@ -200,7 +204,7 @@ func downloadOptions(c *ucli.Context, s streams, args []string) (DownloadOptions
 		JSON: c.Bool("json"), Quiet: c.Bool("quiet"), PrivateTokenFile: c.String("private-token-file"),
 		CAFile: c.String("ca-file"), Timeout: c.Duration("timeout"), StallTimeout: c.Duration("stall-timeout"),
 		Parallel: c.Int("parallel"), Environ: s.environ(), Stdout: s.stdout, Stderr: s.stderr,
-		Terminal: isTerminal(s.stderr),
+		Terminal: isTerminal(s.stderr), SHA: c.String("sha"), Project: c.String("project"),
 	}
 	o.Limits.MaxEntries, o.Limits.MaxRatio = c.Int("max-files"), c.Float64("max-ratio")
 	var errs []error
@@ -209,6 +213,13 @@ func downloadOptions(c *ucli.Context, s streams, args []string) (DownloadOptions
 	}
 	if len(args) > 0 {
 		o.JobName = args[0]
+	}
+	if v := c.String("pipeline"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			errs = append(errs, fmt.Errorf("--pipeline %q is not a pipeline id", v))
+		}
+		o.Pipeline = id
 	}
 	if v := c.String("job-id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -255,6 +266,16 @@ func runDownload(ctx context.Context, o DownloadOptions) error {
 	}
 	log := logrus.WithField("command", "download")
 	tgt, err := resolveDownload(o)
+	if err == nil && o.remote() {
+		tgt, err = listedTarget(ctx, o, log)
+		if err == nil {
+			tgt.fillFromURL(o)
+			if o.Path != "" {
+				tgt.url += "/" + escapeSegments(o.Path)
+				tgt.size = 0
+			}
+		}
+	}
 	if err == nil {
 		var res *artifacts.Result
 		res, err = fetchArtifacts(ctx, o, tgt, log)
@@ -291,6 +312,7 @@ func (o DownloadOptions) validate() error {
 	if o.Parallel < 1 {
 		errs = append(errs, errors.New("--parallel must be at least 1"))
 	}
+	errs = append(errs, o.validateRemote())
 	if err := errors.Join(errs...); err != nil {
 		return &usageError{err: err}
 	}
@@ -331,6 +353,8 @@ func resolveDownload(o DownloadOptions) (downloadTarget, error) {
 		t.url = strings.TrimRight(o.URL, "/")
 	case o.JobID != 0:
 		t, err = jobIDTarget(o)
+	case o.remote():
+		return t, nil // looked up through the API by runDownload
 	default:
 		t, err = jobNameTarget(o)
 	}
@@ -346,7 +370,7 @@ func resolveDownload(o DownloadOptions) (downloadTarget, error) {
 }
 
 func jobIDTarget(o DownloadOptions) (downloadTarget, error) {
-	api, project := envValue(o.Environ, "CI_API_V4_URL"), envValue(o.Environ, "CI_PROJECT_ID")
+	api, project := envValue(o.Environ, "CI_API_V4_URL"), o.project()
 	if api == "" || project == "" {
 		return downloadTarget{}, usagef("--job-id needs CI_API_V4_URL and CI_PROJECT_ID (set inside a job); elsewhere use --url")
 	}

@@ -34,3 +34,17 @@ func (c *Client) LatestPipeline(ctx context.Context, projectID string) (*Pipelin
 	}
 	return &ps[0], nil
 }
+
+// PipelineForSHA returns the newest pipeline of a project for a commit, or
+// nil when there is none.
+func (c *Client) PipelineForSHA(ctx context.Context, projectID, sha string) (*Pipeline, error) {
+	var ps []Pipeline
+	q := url.Values{"sha": {sha}, "per_page": {"1"}, "order_by": {"id"}, "sort": {"desc"}}
+	if err := c.getJSON(ctx, c.URL(fmt.Sprintf("projects/%s/pipelines", url.PathEscape(projectID)), q), &ps, nil); err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	return &ps[0], nil
+}
