@@ -98,6 +98,9 @@ func runConfig(ctx context.Context, o StageOptions) error {
 	if err != nil {
 		return systemFailure(se, err)
 	}
+	if ctx.Err() != nil { // SIGTERM: the runner is cancelling the job
+		return systemFailure(se, fmt.Errorf("config interrupted: %w", context.Cause(ctx)))
+	}
 	vars, err := writeManifest(se, res)
 	if err != nil {
 		return systemFailure(se, err)
