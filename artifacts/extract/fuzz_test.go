@@ -1,0 +1,91 @@
+package extract
+
+import (
+	"compress/gzip"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzExtract checks that arbitrary bytes never panic, never put anything
+// beside the destination, never leave a staging directory, and that what is
+// extracted holds only directories, regular files and symlinks that stay
+// inside; a failed extraction leaves no destination at all.
+func FuzzExtract(f *testing.F) {
+	seeds := f.TempDir()
+	for _, build := range []func(testing.TB, string){
+		func(t testing.TB, p string) { writeZip(t, p, artifactEntries...) },
+		func(t testing.TB, p string) { writeTar(t, p, nil, artifactEntries...) },
+		func(t testing.TB, p string) { writeTar(t, p, gzipWriter, artifactEntries...) },
+		func(t testing.TB, p string) { writeZip(t, p, symlink("a", "sub"), file("a/x", "x", 0o644)) },
+		func(t testing.TB, p string) {
+			out := create(t, p)
+			zw := gzip.NewWriter(out)
+			zw.Name = "report.xml"
+			closeAll(t, zw, out)
+		},
+	} {
+		p := filepath.Join(seeds, "seed")
+		build(f, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("PK\x03\x04"))
+	f.Add([]byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		archive := filepath.Join(parent, "archive")
+		if err := os.WriteFile(archive, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dest := filepath.Join(parent, "dest")
+
+		_, err := Extract(t.Context(), archive, dest, Limits{MaxBytes: 1 << 20, MaxEntries: 64})
+
+		names, _ := os.ReadDir(parent)
+		want := 2
+		if err != nil {
+			want = 1
+		}
+		if len(names) != want {
+			t.Fatalf("extract returned %v and left %v beside the archive", err, names)
+		}
+		if err == nil {
+			checkInside(t, dest)
+		}
+	})
+}
+
+// checkInside walks an extracted tree for anything but directories, regular
+// files and symlinks whose targets stay inside, and for staging leftovers.
+func checkInside(t *testing.T, dest string) {
+	t.Helper()
+	checkNoStaging(t, dest)
+	err := filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dest, p)
+		switch typ := d.Type(); {
+		case typ.IsDir(), typ.IsRegular():
+		case typ&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if why := checkLinkTarget(filepath.ToSlash(rel), target); why != "" {
+				t.Errorf("%s -> %s: %s", rel, target, why)
+			}
+		default:
+			t.Errorf("%s has type %v", rel, typ)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,299 @@
+package extract
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/mholt/archives"
+)
+
+// format is what detect found.
+type format struct {
+	zip  bool
+	comp archives.Compression // outer compression of a stream; nil for none
+	tar  bool                 // the (decompressed) stream is a tar
+}
+
+// zstdFormat caps the decoder window at 128 MiB, the zstd tool's own default
+// limit, instead of the library's 512 MiB, which a hostile frame could claim.
+var zstdFormat = archives.Zstd{DecoderOptions: []zstd.DOption{zstd.WithDecoderMaxWindow(128 << 20)}}
+
+// compressions are tried in this order, each by its magic number. Brotli and
+// zlib are left out: they have no reliable magic, and mholt/archives'
+// Identify tries formats in map order, so it could take a tar for either.
+var compressions = []archives.Compression{
+	archives.Gz{}, zstdFormat, archives.Xz{}, archives.Bz2{},
+	archives.Lz4{}, archives.Lzip{}, archives.MinLZ{}, archives.Sz{},
+}
+
+// detect identifies the archive in f from its content alone.
+func detect(ctx context.Context, f *os.File, size int64) (format, error) {
+	head := make([]byte, 4)
+	n, _ := f.ReadAt(head, 0)
+	switch string(head[:n]) {
+	case "PK\x03\x04", "PK\x05\x06", "PK\x07\x08": // local file, empty archive, spanned marker
+		return format{zip: true}, nil
+	}
+	whole := func() io.Reader { return io.NewSectionReader(f, 0, size) }
+	for _, c := range compressions {
+		mr, err := c.Match(ctx, "", whole())
+		if err != nil || !mr.ByStream {
+			continue
+		}
+		rc, err := c.OpenReader(whole())
+		if err != nil {
+			return format{}, refuse("", "unreadable %s stream: %v", strings.TrimPrefix(c.Extension(), "."), err)
+		}
+		fm := format{comp: c, tar: isTar(ctx, rc)}
+		rc.Close()
+		return fm, nil
+	}
+	if isTar(ctx, whole()) {
+		return format{tar: true}, nil
+	}
+	return format{}, refuse("", "unrecognized format (want zip, or tar, possibly compressed)")
+}
+
+// isTar reports a tar stream: one whose first header parses, or an empty
+// tar, which is all zero blocks.
+func isTar(ctx context.Context, r io.Reader) bool {
+	block := make([]byte, 512)
+	if _, err := io.ReadFull(r, block); err != nil {
+		return false
+	}
+	if bytes.Count(block, []byte{0}) == len(block) {
+		return true
+	}
+	mr, err := archives.Tar{}.Match(ctx, "", io.MultiReader(bytes.NewReader(block), r))
+	return err == nil && mr.ByStream
+}
+
+// countingReader counts the archive bytes read, for the ratio check.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeStream extracts a streamed format in one pass; entries are checked as
+// they come, and a refusal midway only costs the staging directory.
+func (x *extractor) writeStream(ctx context.Context, f *os.File, fm format, archiveName string) error {
+	cr := &countingReader{r: f}
+	x.consumed = func() int64 { return cr.n }
+	if !fm.tar {
+		return x.writeSingle(ctx, cr, fm.comp, archiveName)
+	}
+	var r io.Reader = cr
+	if fm.comp != nil {
+		rc, err := fm.comp.OpenReader(cr)
+		if err != nil {
+			return fmt.Errorf("reading archive: %w", err)
+		}
+		defer rc.Close()
+		r = rc
+	}
+	if err := x.writeTar(ctx, r); err != nil {
+		return err
+	}
+	return x.createLinks()
+}
+
+// writeTar walks the tar with mholt/archives. The handler's own error is
+// returned as is, not wrapped by the walker, so it stays one clean line.
+func (x *extractor) writeTar(ctx context.Context, r io.Reader) error {
+	var handlerErr error
+	last := ""
+	err := archives.Tar{}.Extract(ctx, r, func(ctx context.Context, fi archives.FileInfo) error {
+		hdr, ok := fi.Header.(*tar.Header)
+		if !ok {
+			handlerErr = fmt.Errorf("reading archive: unexpected header type %T", fi.Header)
+			return handlerErr
+		}
+		last = hdr.Name
+		handlerErr = x.tarEntry(ctx, hdr, fi)
+		return handlerErr
+	})
+	switch {
+	case handlerErr != nil:
+		return handlerErr
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil && last != "":
+		return fmt.Errorf("reading archive after entry %q: %w", last, err)
+	case err != nil:
+		return fmt.Errorf("reading archive: %w", err)
+	}
+	return nil
+}
+
+func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, fi archives.FileInfo) error {
+	if err := x.countEntry(); err != nil {
+		return err
+	}
+	raw := hdr.Name
+	name, why := cleanName(raw)
+	if why != "" {
+		return refuse(raw, "%s", why)
+	}
+	k, err := tarKind(hdr)
+	if err != nil {
+		return err
+	}
+	if name == "." {
+		if k == kindDir {
+			return nil
+		}
+		return refuse(raw, "names the destination itself")
+	}
+	if k == kindLink {
+		if why := checkLinkTarget(name, hdr.Linkname); why != "" {
+			return refuse(raw, "%s", why)
+		}
+	}
+	parents, seen, why := x.ns.add(name, k)
+	if why != "" {
+		return refuse(raw, "%s", why)
+	}
+	if err := x.mkdirs(raw, parents); err != nil {
+		return err
+	}
+	perm := fi.Mode().Perm()
+	switch k {
+	case kindDir:
+		return x.mkdir(name, raw, perm, seen)
+	case kindLink:
+		return x.addLink(name, raw, hdr.Linkname)
+	}
+	rc, err := fi.Open()
+	if err != nil {
+		return fmt.Errorf("extracting %q: %w", raw, err)
+	}
+	defer rc.Close()
+	return x.writeFile(ctx, name, raw, rc, perm, hdr.ModTime, func(err error) error {
+		return fmt.Errorf("extracting %q: %w", raw, err)
+	})
+}
+
+// tarKind classifies a tar entry, refusing what cannot be extracted safely.
+func tarKind(hdr *tar.Header) (kind, error) {
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return kindDir, nil
+	case tar.TypeReg, tar.TypeGNUSparse: // a sparse file's holes are written out, and counted
+		return kindFile, nil
+	case tar.TypeSymlink:
+		return kindLink, nil
+	case tar.TypeLink:
+		return 0, refuse(hdr.Name, "hard links are not supported")
+	case tar.TypeChar:
+		return 0, refuse(hdr.Name, "character device entries are not supported")
+	case tar.TypeBlock:
+		return 0, refuse(hdr.Name, "block device entries are not supported")
+	case tar.TypeFifo:
+		return 0, refuse(hdr.Name, "named pipe (FIFO) entries are not supported")
+	default:
+		return 0, refuse(hdr.Name, "unsupported tar entry type %q", hdr.Typeflag)
+	}
+}
+
+// writeSingle extracts a compressed stream that is not a tar. For gzip that
+// is GitLab's "gzip" artifacts format: concatenated members, each naming its
+// file in the header (the runner puts the base name in Name and the relative
+// path in Comment); each member becomes one file. Other compressions carry no
+// name, so the one file is named after the archive without its extension.
+func (x *extractor) writeSingle(ctx context.Context, cr *countingReader, comp archives.Compression, archiveName string) error {
+	fallback, ok := strings.CutSuffix(archiveName, comp.Extension())
+	if !ok || fallback == "" || fallback == "." || fallback == ".." {
+		fallback = ""
+	}
+	if _, isGzip := comp.(archives.Gz); isGzip {
+		return x.writeGzipMembers(ctx, cr, fallback)
+	}
+	if fallback == "" {
+		return refuse("", "a bare %s stream carries no file name, and the archive's name does not end in %s", strings.TrimPrefix(comp.Extension(), "."), comp.Extension())
+	}
+	rc, err := comp.OpenReader(cr)
+	if err != nil {
+		return fmt.Errorf("reading archive: %w", err)
+	}
+	defer rc.Close()
+	return x.writeMember(ctx, fallback, rc, gzip.Header{})
+}
+
+func (x *extractor) writeGzipMembers(ctx context.Context, cr *countingReader, fallback string) error {
+	br := bufio.NewReader(cr)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return fmt.Errorf("reading archive: %w", err)
+	}
+	defer zr.Close()
+	for first := true; ; first = false {
+		zr.Multistream(false)
+		raw := memberName(zr.Header)
+		if raw == "" && first {
+			raw = fallback
+		}
+		if raw == "" {
+			return refuse("", "a gzip member carries no file name")
+		}
+		if err := x.writeMember(ctx, raw, zr, zr.Header); err != nil {
+			return err
+		}
+		if err := zr.Reset(br); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading archive after entry %q: %w", raw, err)
+		}
+	}
+}
+
+// memberName is the path a gzip member names: the runner's Comment when it
+// ends in Name, else Name.
+func memberName(h gzip.Header) string {
+	if h.Comment != "" && h.Name != "" && path.Base(h.Comment) == h.Name {
+		return h.Comment
+	}
+	return h.Name
+}
+
+// writeMember writes one decompressed stream as the file raw.
+func (x *extractor) writeMember(ctx context.Context, raw string, r io.Reader, h gzip.Header) error {
+	if err := x.countEntry(); err != nil {
+		return err
+	}
+	name, why := cleanName(raw)
+	if why == "" && name == "." {
+		why = "names the destination itself"
+	}
+	if why != "" {
+		return refuse(raw, "%s", why)
+	}
+	parents, _, why := x.ns.add(name, kindFile)
+	if why != "" {
+		return refuse(raw, "%s", why)
+	}
+	if err := x.mkdirs(raw, parents); err != nil {
+		return err
+	}
+	return x.writeFile(ctx, name, raw, r, 0o666, h.ModTime, func(err error) error {
+		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) {
+			return fmt.Errorf("extracting %q: corrupt data: %w", raw, err)
+		}
+		return fmt.Errorf("extracting %q: %w", raw, err)
+	})
+}
