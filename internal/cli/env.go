@@ -136,11 +136,12 @@ func privateToken(file string, environ []string) (string, error) {
 	return strings.TrimSpace(envValue(environ, envPrivateToken)), nil
 }
 
-// jobManifest writes the manifest where the job can read it: a private
-// directory under the job's temporary directory.
+// jobManifest writes the manifest where the job can read it: a new private
+// directory (0700, unguessable name) under the job's temporary directory, so
+// that another user of a shared host cannot plant or swap it.
 func jobManifest(environ []string, res *hooks.Resolution) (map[string]string, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("pipeline-artifacts-%d", res.JobID))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, err := os.MkdirTemp(envValue(environ, "TMPDIR"), fmt.Sprintf("pipeline-artifacts-%d-", res.JobID))
+	if err != nil {
 		return hooks.Variables(res.Siblings, ""), fmt.Errorf("manifest: %w", err)
 	}
 	path := filepath.Join(dir, "manifest.json")
