@@ -96,26 +96,15 @@ func (c *Cache) read(path, key string) (cacheEntry, bool) {
 	return e, age >= 0 && age < c.TTL
 }
 
-// write stores e atomically: a reader sees the old file or the new one,
-// and a writer killed halfway leaves only a temporary file behind.
+// write stores e atomically (writeFileAtomic, as the manifest): a reader
+// sees the old file or the new one, and a writer killed halfway leaves only
+// a temporary file behind, which no reader opens.
 func (c *Cache) write(path string, e cacheEntry) error {
 	data, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".entry-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := errors.Join(tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomic(path, data)
 }
 
 // lock takes an exclusive flock on path, polling so that ctx can end the
