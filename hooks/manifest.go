@@ -92,8 +92,12 @@ func WriteManifest(path string, m Manifest) error {
 	return nil
 }
 
-// writeFileAtomic writes a temporary file next to path, syncs it and renames
-// it over path. Rename replaces a symlink at path rather than following it.
+// writeFileAtomic writes a temporary file next to path and renames it over
+// path, so a reader sees the old file or the whole new one. Rename replaces a
+// symlink at path rather than following it. There is no fsync: both files it
+// writes outlive no crash that matters (the manifest lives in a per-job
+// directory, a cache entry torn by a power cut fails to parse and is a miss),
+// and at job start every millisecond counts.
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -114,28 +118,10 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename durable. It is best effort: some file systems and
-// platforms cannot sync a directory, and the file itself is complete anyway.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
+	return os.Rename(f.Name(), path)
 }
 
 // ReadManifest reads the manifest at path.

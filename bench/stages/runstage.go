@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Issue 2: the run stage may cost at most 10 % over running the script
+// with bash directly.
+const runRatioTarget = 1.10
+
+// runStage compares `pipeline-artifacts run <script> build_script` with
+// `bash <script>`, and times what the difference is made of: exec alone,
+// an empty Go program, and the binary starting without running a script.
+func (b *bench) runStage(ctx context.Context) error {
+	dir := filepath.Join(b.tmp, "run")
+	trivial, sized, err := writeScripts(dir)
+	if err != nil {
+		return err
+	}
+	emptyGo, err := b.buildEmptyGo(ctx)
+	if err != nil {
+		return err
+	}
+	env := append(slices.Clone(b.environ), stageVars(dir)...)
+	cmd := func(name string, args ...string) func() *exec.Cmd {
+		return func() *exec.Cmd {
+			c := exec.CommandContext(ctx, name, args...)
+			c.Dir, c.Env = dir, env
+			return c
+		}
+	}
+	runArgs := func(script string) []string { return append(slices.Clone(b.driver.RunArgs), script, "build_script") }
+	// reportRunStage reads the medians in this order.
+	kinds := []kind{
+		{name: "bash <script>", cmd: cmd("bash", trivial)},
+		{name: "pipeline-artifacts run", cmd: cmd(b.driver.RunExec, runArgs(trivial)...)},
+		{name: "true", cmd: cmd("true")},
+		{name: "empty Go program", cmd: cmd(emptyGo)},
+		{name: "pipeline-artifacts var-name", cmd: cmd(b.binary, "var-name", "x")},
+		{name: "bash <runner-sized script>", cmd: cmd("bash", sized)},
+		{name: "pipeline-artifacts run <runner-sized script>", cmd: cmd(b.driver.RunExec, runArgs(sized)...)},
+	}
+	times, err := measure(kinds, b.pairs, 10)
+	if err != nil {
+		return err
+	}
+	m := make([]time.Duration, len(times))
+	for i, t := range times {
+		m[i] = median(t)
+	}
+	b.reportRunStage(m)
+	return b.reportInit(ctx, env, dir)
+}
+
+func (b *bench) reportRunStage(m []time.Duration) {
+	bash, run, exe, goEmpty, start, sizedBash, sizedRun := m[0], m[1], m[2], m[3], m[4], m[5], m[6]
+	ratio := float64(run) / float64(bash)
+	n := fmt.Sprintf("median of %d", b.pairs)
+	b.rep.add("run stage: `bash <script>` (`true`), "+n, ms(bash), "", "")
+	b.rep.add("run stage: `pipeline-artifacts run <script> build_script`, "+n, ms(run), "", "")
+	b.rep.add("run stage: ratio run / bash", fmt.Sprintf("%.2f (+%s)", ratio, ms(run-bash)),
+		fmt.Sprintf("≤ %.2f", runRatioTarget), verdict(ratio <= runRatioTarget))
+	b.rep.add("run stage: ratio with a runner-sized script (100 exports)",
+		fmt.Sprintf("%.2f (%s vs %s)", float64(sizedRun)/float64(sizedBash), ms(sizedRun), ms(sizedBash)), "(info)", "")
+	b.rep.note("run stage, where the time goes (medians): exec of `true` %s; an empty Go program %s; "+
+		"`pipeline-artifacts var-name x` (start, parse flags, exit, no child) %s; bash on the trivial script %s; "+
+		"so run ≈ binary start-up %s + bash %s, rest %s (fork/exec of bash from Go, signals, exit code).",
+		ms(exe), ms(goEmpty), ms(start), ms(bash), ms(start), ms(bash), ms(run-start-bash))
+	b.rep.note("run stage, the binary: %s.", describeBinary(b.binary))
+}
+
+// describeBinary gives the binary's size and whether it needs the dynamic
+// loader (a cgo build), both of which add to every stage's start-up.
+func describeBinary(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err.Error()
+	}
+	linking := "statically linked"
+	if f, err := elf.Open(path); err == nil {
+		defer f.Close()
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				linking = "dynamically linked (cgo: the loader and libc start first)"
+			}
+		}
+	}
+	return fmt.Sprintf("%.1f MB, %s", float64(st.Size())/1e6, linking)
+}
+
+// writeScripts writes the trivial stage script and one the size of the
+// runner's generated build_script for a job with 100 variables.
+func writeScripts(dir string) (trivial, sized string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	trivial = filepath.Join(dir, "trivial")
+	if err := os.WriteFile(trivial, []byte("#!/usr/bin/env bash\ntrue\n"), 0o700); err != nil {
+		return "", "", err
+	}
+	var s strings.Builder
+	s.WriteString("#!/usr/bin/env bash\n\ntrap exit 1 TERM\n\n")
+	for i := range 100 {
+		fmt.Fprintf(&s, "export CI_BENCH_VAR_%03d='%s'\n", i, strings.Repeat("v", 60))
+	}
+	s.WriteString("set -eo pipefail\ntrue\n")
+	sized = filepath.Join(dir, "sized")
+	return trivial, sized, os.WriteFile(sized, []byte(s.String()), 0o700)
+}
+
+// stageVars are what the runner sets for every stage executable.
+func stageVars(dir string) []string {
+	return []string{
+		"TMPDIR=" + dir,
+		"BUILD_FAILURE_EXIT_CODE=1",
+		"SYSTEM_FAILURE_EXIT_CODE=2",
+		"BUILD_EXIT_CODE_FILE=" + filepath.Join(dir, "build_exit_code"),
+	}
+}
+
+// buildEmptyGo builds `func main() {}`: the floor of any Go driver.
+func (b *bench) buildEmptyGo(ctx context.Context) (string, error) {
+	dir := filepath.Join(b.tmp, "emptygo")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	files := map[string]string{"go.mod": "module emptygo\n\ngo 1.26\n", "main.go": "package main\n\nfunc main() {}\n"}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(dir, "emptygo")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir, build.Env = dir, append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build empty Go program: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// initLine is one line of GODEBUG=inittrace=1.
+var initLine = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
+
+// reportInit runs the binary with GODEBUG=inittrace=1 and notes how long
+// package initialisation takes before main and which packages cost most.
+func (b *bench) reportInit(ctx context.Context, env []string, dir string) error {
+	const runs = 21
+	var totals []time.Duration
+	perPkg := map[string][]time.Duration{}
+	for range runs {
+		c := exec.CommandContext(ctx, b.binary, "var-name", "x")
+		c.Dir, c.Env = dir, append(slices.Clone(env), "GODEBUG=inittrace=1")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("inittrace: %w\n%s", err, out)
+		}
+		totals = append(totals, parseInit(string(out), perPkg))
+	}
+	b.rep.note("run stage, package init of the binary (GODEBUG=inittrace=1, median of %d): %d packages, %s of init work; costliest: %s.",
+		runs, len(perPkg), ms(median(totals)), costliest(perPkg, 4))
+	return nil
+}
+
+// parseInit returns the run's total init time and adds each package's to
+// perPkg. The @ offsets are not used: tracing itself delays them.
+func parseInit(out string, perPkg map[string][]time.Duration) (total time.Duration) {
+	for line := range strings.Lines(out) {
+		m := initLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		clock := msDuration(m[2])
+		total += clock
+		perPkg[m[1]] = append(perPkg[m[1]], clock)
+	}
+	return total
+}
+
+func msDuration(s string) time.Duration {
+	f, _ := strconv.ParseFloat(s, 64)
+	return time.Duration(f * float64(time.Millisecond))
+}
+
+// costliest names the n packages with the largest median init time.
+func costliest(perPkg map[string][]time.Duration, n int) string {
+	type pkg struct {
+		name string
+		d    time.Duration
+	}
+	var all []pkg
+	for name, ds := range perPkg {
+		all = append(all, pkg{name, median(ds)})
+	}
+	slices.SortFunc(all, func(a, b pkg) int { return int(b.d - a.d) })
+	var parts []string
+	for _, p := range all[:min(n, len(all))] {
+		parts = append(parts, fmt.Sprintf("%s %s", p.name, ms(p.d)))
+	}
+	return strings.Join(parts, ", ")
+}
