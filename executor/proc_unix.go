@@ -12,6 +12,7 @@ import (
 // signal reaches everything it started and nothing of ours.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(cmd.SysProcAttr)
 }
 
 // signalGroup sends sig to the group leader leads. Errors are ignored: the

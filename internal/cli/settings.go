@@ -23,6 +23,7 @@ type Settings struct {
 	CacheDir       string
 	CacheTTL       time.Duration
 	ResolveTimeout time.Duration
+	KillGrace      time.Duration
 	Wrap           []string // inner driver and its arguments, for --wrap
 }
 
@@ -33,6 +34,7 @@ const (
 	envCacheDir       = "PIPELINE_ARTIFACTS_CACHE_DIR"
 	envCacheTTL       = "PIPELINE_ARTIFACTS_CACHE_TTL"
 	envResolveTimeout = "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT"
+	envKillGrace      = "PIPELINE_ARTIFACTS_KILL_GRACE"
 	envPrivateToken   = "PIPELINE_ARTIFACTS_PRIVATE_TOKEN"
 )
 
@@ -43,6 +45,7 @@ func settingsFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "cache-dir", EnvVars: []string{envCacheDir}, Usage: "`DIR` for pipeline job lists shared by concurrent jobs (default: the user's cache directory)"},
 		&ucli.DurationFlag{Name: "cache-ttl", EnvVars: []string{envCacheTTL}, Value: 10 * time.Second, Usage: "how long a cached job list is trusted"},
 		&ucli.DurationFlag{Name: "resolve-timeout", EnvVars: []string{envResolveTimeout}, Value: 30 * time.Second, Usage: "longest time resolution may delay a job's start"},
+		&ucli.DurationFlag{Name: "kill-grace", EnvVars: []string{envKillGrace}, Value: 5 * time.Minute, Usage: "after a cancel's SIGTERM, SIGKILL what is left of the job's script after `DURATION`; keep it below the runner's graceful_kill_timeout (10m by default)"},
 		&ucli.StringFlag{Name: "wrap", Usage: "delegate the stage to an existing custom-executor driver `EXEC` (its arguments after --)"},
 	}
 }
@@ -54,6 +57,7 @@ func settingsFrom(c *ucli.Context) Settings {
 		CacheDir:       c.String("cache-dir"),
 		CacheTTL:       c.Duration("cache-ttl"),
 		ResolveTimeout: c.Duration("resolve-timeout"),
+		KillGrace:      c.Duration("kill-grace"),
 	}
 	if w := c.String("wrap"); w != "" {
 		s.Wrap = append([]string{w}, c.Args().Slice()...)
