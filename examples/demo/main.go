@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
@@ -86,6 +87,9 @@ func (s *story) setup(ctx context.Context) error {
 		return errors.Join(errors.New("examples/config.toml has no custom runner"), err)
 	}
 	s.driver = runners[0].Custom
+	if err := s.fakeRunnerHelper(); err != nil {
+		return err
+	}
 	return s.startGitLab()
 }
 
@@ -147,13 +151,13 @@ func (s *story) runJob(ctx context.Context, name string, fj *gitlabtest.FakeJob,
 		Name: name, Stage: def.Stage, Token: fj.Token, Variables: vars}
 	job := spec.Job()
 	job.Script = def.ScriptText()
-	job.Environ = append(os.Environ(), "PIPELINE_ARTIFACTS_CACHE_TTL=0")
+	job.Environ = append(os.Environ(), "PIPELINE_ARTIFACTS_CACHE_TTL=0", "PATH="+filepath.Dir(s.binary)+":"+os.Getenv("PATH"))
 	fmt.Fprintf(s.out, "\n==> job %q (id %d), stage %s\n", name, fj.ID, def.Stage)
 	res, err := s.driver.RunJob(ctx, job)
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(s.out, indent(res.Log()))
+	fmt.Fprint(s.out, indent(asJobLog(res.Log())))
 	if res.Status != "success" {
 		return fmt.Errorf("job %s: %s (exit %d)", name, res.Status, res.ExitCode)
 	}
@@ -185,6 +189,14 @@ func (s *story) upload(fj *gitlabtest.FakeJob, dir string) error {
 	return nil
 }
 
+// fakeRunnerHelper puts a stand-in gitlab-runner on the jobs' PATH: the
+// runner's generated scripts call it to upload artifacts, which this demo
+// does itself (upload), and prepare checks that it is there.
+func (s *story) fakeRunnerHelper() error {
+	p := filepath.Join(filepath.Dir(s.binary), "gitlab-runner")
+	return os.WriteFile(p, []byte("#!/usr/bin/env bash\necho 'gitlab-runner (demo stand-in)'\n"), 0o755)
+}
+
 // fakeSSH writes a stand-in for `ssh HOST CMD...`: it runs CMD on this
 // machine in a clean environment, as a remote login shell would start, so
 // the remote script sees only what deploy.sh sent it.
@@ -193,6 +205,21 @@ func (s *story) fakeSSH() string {
 	script := "#!/usr/bin/env bash\nshift\nexec env -i PATH=" + shellQuote(filepath.Dir(s.binary)+":/usr/local/bin:/usr/bin:/bin") + " HOME=\"$HOME\" \"$@\"\n"
 	_ = os.WriteFile(p, []byte(script), 0o755)
 	return p
+}
+
+// sectionMarker matches GitLab's collapsible-section markers, which a job
+// log page renders as a foldable header; a terminal would show them raw.
+var sectionMarker = regexp.MustCompile("\x1b\\[0Ksection_(start|end):[0-9]+:[^\r]*\r\x1b\\[0K\n?")
+
+// asJobLog renders the log as GitLab's job page would, minus the folding: a
+// section start becomes "▸ ", a section end disappears.
+func asJobLog(log string) string {
+	return sectionMarker.ReplaceAllStringFunc(log, func(m string) string {
+		if strings.Contains(m, "section_start") {
+			return "▸ "
+		}
+		return ""
+	})
 }
 
 func shellQuote(v string) string { return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'" }

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -43,6 +45,9 @@ type Stage struct {
 	ExitCode int
 	Stdout   string
 	Stderr   string
+	// Output is stdout and stderr interleaved as they came, as a job log
+	// shows them.
+	Output string
 }
 
 // Result is the whole job's outcome as the runner would report it.
@@ -64,10 +69,11 @@ type Result struct {
 func (r *Result) Log() string {
 	var b strings.Builder
 	for _, s := range r.Stages {
-		if s.Name != "config" {
-			b.WriteString(s.Stdout)
+		if s.Name == "config" {
+			b.WriteString(s.Stderr)
+		} else {
+			b.WriteString(s.Output)
 		}
-		b.WriteString(s.Stderr)
 	}
 	return b.String()
 }
@@ -232,7 +238,8 @@ func (c Custom) call(ctx context.Context, r *Result, name string, env []string, 
 	cmd.Dir, cmd.Env = envValue(env, "TMPDIR"), env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, log), io.MultiWriter(&stderr, log)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -242,13 +249,31 @@ func (c Custom) call(ctx context.Context, r *Result, name string, env []string, 
 		onStart(cmd)
 	}
 	err := cmd.Wait()
-	st := Stage{Name: name, ExitCode: cmd.ProcessState.ExitCode(), Stdout: stdout.String(), Stderr: stderr.String()}
+	st := Stage{Name: name, ExitCode: cmd.ProcessState.ExitCode(), Stdout: stdout.String(), Stderr: stderr.String(), Output: log.String()}
 	r.Stages = append(r.Stages, st)
 	if err == nil || name == "cleanup" {
 		return nil
 	}
 	r.interpret(st.ExitCode, envValue(env, "BUILD_EXIT_CODE_FILE"))
 	return errStageFailed
+}
+
+// lockedBuffer takes writes from the stdout and stderr copiers at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // interpret maps a driver exit code to the job status (gitlab-protocol.md §1.6).
