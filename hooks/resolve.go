@@ -84,7 +84,9 @@ func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, 
 	}
 	r.Siblings, r.Collisions = BuildSiblings(LatestAttempts(Merge(deps, api)), t.JobID, t.APIURL, t.ProjectID)
 	MarkSources(r.Siblings, deps)
-	r.addRelated(ctx, rv)
+	if err == nil { // what cannot list this pipeline cannot list its relatives: one warning is enough
+		r.addRelated(ctx, rv)
+	}
 	return r
 }
 

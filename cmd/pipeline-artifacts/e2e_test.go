@@ -194,7 +194,7 @@ func TestEndToEndOlderGitLabWithoutAdminTokenRunsWithDeclaredDependencies(t *tes
 	if !strings.Contains(out, "ARTIFACT_URL_BUILD=") || strings.Contains(out, "ARTIFACT_URL_TEST") {
 		t.Errorf("want exactly the declared dependency build:\n%s", out)
 	}
-	warnings := regexp.MustCompile(`(?m)^.*WARNING: .*siblings not listed.*$`).FindAllString(res.Log(), -1)
+	warnings := regexp.MustCompile(`(?m)^.*WARNING: pipeline-artifacts: .*$`).FindAllString(res.Log(), -1)
 	if len(warnings) != 1 {
 		t.Errorf("want one warning line, got %d:\n%s", len(warnings), res.Log())
 	}
