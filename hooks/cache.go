@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
 
 // Cache keeps pipeline job lists on a runner host so that the many jobs of
@@ -30,10 +28,10 @@ type Cache struct {
 
 // cacheEntry is what a cache file holds.
 type cacheEntry struct {
-	Key       string       `json:"key"`
-	FetchedAt time.Time    `json:"fetched_at"`
-	Source    string       `json:"source"`
-	Jobs      []gitlab.Job `json:"jobs"`
+	Key       string    `json:"key"`
+	FetchedAt time.Time `json:"fetched_at"`
+	Source    string    `json:"source"`
+	Listing   listing   `json:"listing"`
 }
 
 // DefaultCacheDir is the user's cache directory plus pipeline-artifacts.
@@ -47,10 +45,10 @@ func DefaultCacheDir() (string, error) {
 
 // list returns the pipeline's jobs from the cache when fresh, else from
 // fetch under the lock, storing what it returns.
-func (c *Cache) list(ctx context.Context, key string, fetch func() ([]gitlab.Job, string, error)) ([]gitlab.Job, string, error) {
+func (c *Cache) list(ctx context.Context, key string, fetch func() (listing, string, error)) (listing, string, error) {
 	path := c.path(key)
 	if e, ok := c.read(path, key); ok {
-		return e.Jobs, e.Source + ", cached", nil
+		return e.Listing, e.Source + ", cached", nil
 	}
 	// A broken cache directory must not cost a job its siblings: list
 	// without it.
@@ -63,13 +61,13 @@ func (c *Cache) list(ctx context.Context, key string, fetch func() ([]gitlab.Job
 	}
 	defer unlock()
 	if e, ok := c.read(path, key); ok { // filled while we waited
-		return e.Jobs, e.Source + ", cached", nil
+		return e.Listing, e.Source + ", cached", nil
 	}
-	jobs, source, err := fetch()
+	l, source, err := fetch()
 	if err == nil {
-		_ = c.write(path, cacheEntry{Key: key, FetchedAt: c.now(), Source: source, Jobs: jobs})
+		_ = c.write(path, cacheEntry{Key: key, FetchedAt: c.now(), Source: source, Listing: l})
 	}
-	return jobs, source, err
+	return l, source, err
 }
 
 func (c *Cache) path(key string) string {

@@ -25,7 +25,7 @@ const (
 
 // addRelated adds the parent's and the children's jobs. Failures are
 // warnings: the job still gets its own pipeline's siblings.
-func (r *Resolution) addRelated(ctx context.Context, rv resolver) {
+func (r *Resolution) addRelated(ctx context.Context, rv resolver, own listing) {
 	if r.ParentPipelineID != 0 {
 		project := r.ParentProjectID
 		if project == "" {
@@ -36,16 +36,16 @@ func (r *Resolution) addRelated(ctx context.Context, rv resolver) {
 		}
 	}
 	if r.Children {
-		r.addChildren(ctx, rv)
+		r.addChildren(ctx, rv, own)
 	}
 }
 
-func (r *Resolution) addChildren(ctx context.Context, rv resolver) {
-	bridges, _, err := rv.bridges(ctx, r.ProjectID, r.PipelineID)
-	if err != nil {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("child pipelines not listed: %v", err))
+func (r *Resolution) addChildren(ctx context.Context, rv resolver, own listing) {
+	if own.BridgesErr != "" {
+		r.Warnings = append(r.Warnings, "child pipelines not listed: "+own.BridgesErr)
 		return
 	}
+	bridges := own.Bridges
 	vars, _ := AssignVarNames(bridgeNames(bridges))
 	for _, b := range LatestAttempts(bridges) {
 		d := b.DownstreamPipeline
@@ -65,10 +65,11 @@ func (r *Resolution) addChildren(ctx context.Context, rv resolver) {
 // addPipeline lists one related pipeline and appends its jobs as siblings
 // whose <N> and <G> carry prefix.
 func (r *Resolution) addPipeline(ctx context.Context, rv resolver, project string, pipeline int64, prefix, relation string) error {
-	jobs, _, err := rv.jobs(ctx, project, pipeline)
+	l, _, err := rv.pipeline(ctx, project, pipeline, false)
 	if err != nil {
 		return err
 	}
+	jobs := l.Jobs
 	sibs, collisions := BuildSiblings(LatestAttempts(jobs), 0, r.APIURL, project)
 	for i := range sibs {
 		sibs[i].Var = prefix + RelatedSep + sibs[i].Var

@@ -76,7 +76,8 @@ func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, 
 		deps = payload.DependencyJobs()
 	}
 	rv := resolver{t: t, sources: sources, cache: cache}
-	api, used, err := rv.jobs(ctx, t.ProjectID, t.PipelineID)
+	own, used, err := rv.pipeline(ctx, t.ProjectID, t.PipelineID, t.Children)
+	api := own.Jobs
 	r := &Resolution{Target: t, Source: SourcePayload, APIErr: err}
 	if err == nil {
 		r.Source = fmt.Sprintf("%s (%s)", SourceAPI, used)
@@ -85,50 +86,61 @@ func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, 
 	r.Siblings, r.Collisions = BuildSiblings(LatestAttempts(Merge(deps, api)), t.JobID, t.APIURL, t.ProjectID)
 	MarkSources(r.Siblings, deps)
 	if err == nil { // what cannot list this pipeline cannot list its relatives: one warning is enough
-		r.addRelated(ctx, rv)
+		r.addRelated(ctx, rv, own)
 	}
 	return r
 }
 
-// jobs lists one pipeline's jobs, through the cache when there is one.
-func (rv resolver) jobs(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, string, error) {
-	return rv.cached(ctx, "jobs", projectID, pipelineID, func(l Lister) ([]gitlab.Job, error) {
-		return l.PipelineJobs(ctx, projectID, pipelineID, gitlab.ListOptions{})
-	})
+// listing is what one pipeline's listing gave: its jobs and, when asked
+// for, its trigger jobs (whose failure alone is only a warning).
+type listing struct {
+	Jobs       []gitlab.Job `json:"jobs"`
+	Bridges    []gitlab.Job `json:"bridges,omitempty"`
+	BridgesErr string       `json:"bridges_error,omitempty"`
 }
 
-// bridges lists one pipeline's trigger jobs.
-func (rv resolver) bridges(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, string, error) {
-	return rv.cached(ctx, "bridges", projectID, pipelineID, func(l Lister) ([]gitlab.Job, error) {
-		return l.PipelineBridges(ctx, projectID, pipelineID)
-	})
-}
-
-func (rv resolver) cached(ctx context.Context, kind, projectID string, pipelineID int64, call func(Lister) ([]gitlab.Job, error)) ([]gitlab.Job, string, error) {
-	fetch := func() ([]gitlab.Job, string, error) { return rv.first(ctx, projectID, pipelineID, call) }
+// pipeline lists one pipeline's jobs (and bridges), through the cache when
+// there is one: one entry, one lock and one file read per pipeline.
+func (rv resolver) pipeline(ctx context.Context, projectID string, pipelineID int64, withBridges bool) (listing, string, error) {
+	call := func(l Lister) (listing, error) {
+		jobs, err := l.PipelineJobs(ctx, projectID, pipelineID, gitlab.ListOptions{})
+		if err != nil || !withBridges {
+			return listing{Jobs: jobs}, err
+		}
+		out := listing{Jobs: jobs}
+		if out.Bridges, err = l.PipelineBridges(ctx, projectID, pipelineID); err != nil {
+			out.BridgesErr = err.Error()
+		}
+		return out, nil
+	}
+	fetch := func() (listing, string, error) { return rv.first(ctx, projectID, pipelineID, call) }
 	if rv.cache == nil || len(rv.sources) == 0 || pipelineID == 0 {
 		return fetch()
 	}
-	// The asking project is part of the key: a job must not read from the
-	// cache what only another project's token could list.
-	key := fmt.Sprintf("%s|%s|%s|%s|%d", kind, rv.t.APIURL, rv.t.ProjectID, projectID, pipelineID)
-	return rv.cache.list(ctx, key, fetch)
+	return rv.cache.list(ctx, rv.cacheKey(projectID, pipelineID, withBridges), fetch)
+}
+
+// cacheKey names a listing in the host cache. The asking project is part of
+// it: a job must not read from the cache what only another project's token
+// could list.
+func (rv resolver) cacheKey(projectID string, pipelineID int64, withBridges bool) string {
+	return fmt.Sprintf("pipeline|%t|%s|%s|%s|%d", withBridges, rv.t.APIURL, rv.t.ProjectID, projectID, pipelineID)
 }
 
 // first tries each source in order and returns the first answer. Every
 // failure is kept, so that the one warning line says why each was refused.
-func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64, call func(Lister) ([]gitlab.Job, error)) ([]gitlab.Job, string, error) {
+func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64, call func(Lister) (listing, error)) (listing, string, error) {
 	if pipelineID == 0 || projectID == "" {
-		return nil, "", errors.New("the job's pipeline or project id is unknown")
+		return listing{}, "", errors.New("the job's pipeline or project id is unknown")
 	}
 	var why []string
 	for _, s := range rv.sources {
 		if s.SameProjectOnly && projectID != rv.t.ProjectID {
 			continue
 		}
-		jobs, err := call(s.Lister)
+		l, err := call(s.Lister)
 		if err == nil {
-			return jobs, s.Name, nil
+			return l, s.Name, nil
 		}
 		why = append(why, fmt.Sprintf("%s: %v", s.Name, err))
 		if ctx.Err() != nil {
@@ -136,9 +148,9 @@ func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64
 		}
 	}
 	if len(why) == 0 {
-		return nil, "", errors.New("no token to list the pipeline's jobs")
+		return listing{}, "", errors.New("no token to list the pipeline's jobs")
 	}
-	return nil, "", errors.New(strings.Join(why, "; "))
+	return listing{}, "", errors.New(strings.Join(why, "; "))
 }
 
 // inPipeline drops payload dependencies the pipeline's listing does not

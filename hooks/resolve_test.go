@@ -3,7 +3,6 @@ package hooks
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,7 +205,7 @@ func TestCacheIgnoresTornAndForeignEntries(t *testing.T) {
 		t.Fatal("nothing cached")
 	}
 	for _, e := range entries {
-		if err := os.WriteFile(e, []byte(`{"key":"jobs|http`), 0o600); err != nil {
+		if err := os.WriteFile(e, []byte(`{"key":"pipeline|false|http`), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,7 +226,7 @@ func TestCacheSurvivesAWriterKilledMidWrite(t *testing.T) {
 	f := newFixture(t)
 	c := &Cache{Dir: t.TempDir(), TTL: time.Hour, LockPoll: time.Millisecond}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCacheSurvivesAWriterKilledMidWrite$")
-	key := fmt.Sprintf("jobs|%s|42|42|%d", f.gl.APIURL(), testPipeline) // the key Resolve uses
+	key := resolver{t: f.target()}.cacheKey("42", testPipeline, false) // the key Resolve uses
 	cmd.Env = append(os.Environ(), "HOOKS_TEST_HALF_WRITER="+c.Dir, "HOOKS_TEST_KEY="+key)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -253,7 +252,7 @@ func halfWriter(dir string) {
 		os.Exit(3)
 	}
 	tmp, _ := os.CreateTemp(dir, ".entry-*")
-	_, _ = tmp.WriteString(`{"key":"jobs|`)
+	_, _ = tmp.WriteString(`{"key":"pipeline|`)
 	os.Stdout.WriteString("locked\n")
 	select {} // until SIGKILL
 }
