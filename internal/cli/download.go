@@ -495,6 +495,13 @@ func fetchArtifacts(ctx context.Context, o DownloadOptions, t downloadTarget, lo
 	if !o.Quiet {
 		ao.Progress, ao.Terminal = o.Stderr, o.Terminal
 	}
+	if !o.Quiet && !o.Terminal && inJobLog() {
+		// In a job log the progress lines fold away; the summary line
+		// that follows stays visible.
+		sw := &sectionWriter{w: o.Stderr, name: "pipeline_artifacts_download", header: "pipeline-artifacts: downloading " + t.label}
+		defer sw.Close()
+		ao.Progress = sw
+	}
 	return artifacts.Download(ctx, c, ao)
 }
 

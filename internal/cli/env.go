@@ -98,7 +98,7 @@ func resolveJob(ctx context.Context, o EnvOptions, log *logrus.Entry) (*hooks.Re
 	defer cancel()
 	start := time.Now()
 	res := hooks.Resolve(ctx, t, nil, sources, nil)
-	report(res, start, log)
+	report(res, start, log, "Give the project a masked CI/CD variable "+envPrivateToken+" holding a read_api token, or run the job on the pipeline-artifacts custom executor")
 	return res, nil
 }
 

@@ -107,18 +107,51 @@ func inJobLog() bool {
 // an indented body. GitLab's markers need Unix times; the lines themselves
 // carry no timestamp (the runner adds its own).
 func section(name, header string, start, end time.Time, body []string) {
-	w := logrus.StandardLogger().Out
 	var b strings.Builder
-	if inJobLog() {
-		fmt.Fprintf(&b, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", start.Unix(), name, header)
-	} else {
-		b.WriteString(header + "\n")
-	}
+	b.WriteString(sectionStart(name, header, start))
 	for _, l := range body {
 		b.WriteString("  " + l + "\n")
 	}
-	if inJobLog() {
-		fmt.Fprintf(&b, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", end.Unix(), name)
+	b.WriteString(sectionEnd(name, end))
+	_, _ = io.WriteString(logrus.StandardLogger().Out, masked(b.String()))
+}
+
+func sectionStart(name, header string, at time.Time) string {
+	if !inJobLog() {
+		return header + "\n"
 	}
-	_, _ = io.WriteString(w, masked(b.String()))
+	return fmt.Sprintf("\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", at.Unix(), name, header)
+}
+
+func sectionEnd(name string, at time.Time) string {
+	if !inJobLog() {
+		return ""
+	}
+	return fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", at.Unix(), name)
+}
+
+// sectionWriter folds what is written to it (a download's progress lines)
+// into a collapsed section, opened by the first write; Close ends it.
+type sectionWriter struct {
+	w            io.Writer
+	name, header string
+	opened       bool
+}
+
+func (s *sectionWriter) Write(p []byte) (int, error) {
+	if !s.opened {
+		s.opened = true
+		if _, err := io.WriteString(s.w, sectionStart(s.name, s.header, time.Now())); err != nil {
+			return 0, err
+		}
+	}
+	return s.w.Write(p)
+}
+
+func (s *sectionWriter) Close() error {
+	if !s.opened {
+		return nil
+	}
+	_, err := io.WriteString(s.w, sectionEnd(s.name, time.Now()))
+	return err
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -40,5 +41,22 @@ func TestJobLogOutput(t *testing.T) {
 	}
 	if strings.Contains(out, "time=") || strings.Contains(out, "level=") {
 		t.Error("log lines carry timestamps or levels of their own")
+	}
+}
+
+func TestDownloadProgressFoldsIntoASection(t *testing.T) {
+	t.Setenv("GITLAB_CI", "true")
+	var buf bytes.Buffer
+	sw := &sectionWriter{w: &buf, name: "pipeline_artifacts_download", header: "pipeline-artifacts: downloading job 7"}
+	if err := sw.Close(); err != nil || buf.Len() != 0 {
+		t.Fatalf("a section with no progress line was written: %q", buf.String())
+	}
+	_, _ = io.WriteString(sw, "12 MiB of 40 MiB\n")
+	_, _ = io.WriteString(sw, "24 MiB of 40 MiB\n")
+	_ = sw.Close()
+	out := buf.String()
+	if strings.Count(out, "section_start:") != 1 || strings.Count(out, "section_end:") != 1 ||
+		!strings.Contains(out, "[collapsed=true]\r\x1b[0Kpipeline-artifacts: downloading job 7\n12 MiB of 40 MiB\n24 MiB") {
+		t.Errorf("section: %q", out)
 	}
 }

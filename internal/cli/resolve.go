@@ -35,7 +35,7 @@ func resolveStage(ctx context.Context, se *executor.StageEnv, s Settings, log *l
 	defer cancel()
 	start := time.Now()
 	res := hooks.Resolve(ctx, t, payload, sources, s.cache())
-	report(res, start, log)
+	report(res, start, log, "Give the runner a read_api token (--api-token-file), or use a GitLab version whose job token may list pipeline jobs")
 	if res.APIErr != nil && s.Strict {
 		return nil, fmt.Errorf("siblings not resolved (--strict): %w", res.APIErr)
 	}
@@ -130,7 +130,7 @@ func sameGitLab(apiURL string, p *hooks.Payload) error {
 // report writes the job-log summary: one collapsed section whose header is
 // the summary line and whose body lists each sibling's variable, then the
 // warnings, outside the section so that they stay visible.
-func report(res *hooks.Resolution, start time.Time, log *logrus.Entry) {
+func report(res *hooks.Resolution, start time.Time, log *logrus.Entry, hint string) {
 	end := time.Now()
 	header := fmt.Sprintf("pipeline-artifacts: %s of pipeline %d from %s in %s", plural(len(res.Siblings), "sibling"), res.PipelineID, res.Source, end.Sub(start).Round(time.Millisecond))
 	section("pipeline_artifacts_siblings", header, start, end, siblingLines(res.Siblings))
@@ -141,7 +141,7 @@ func report(res *hooks.Resolution, start time.Time, log *logrus.Entry) {
 		log.Warn("pipeline-artifacts: " + w)
 	}
 	if res.APIErr != nil {
-		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %s. Give the runner a read_api token (--api-token-file) or upgrade GitLab", res.APIErr, plural(len(res.Siblings), "declared dependency"))
+		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %s. %s", res.APIErr, plural(len(res.Siblings), "declared dependency"), hint)
 	}
 }
 
