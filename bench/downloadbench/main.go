@@ -9,8 +9,11 @@
 //
 // It builds the binary, serves generated data (a 1 MiB pseudo-random block
 // repeated, so nothing compresses and the server needs no 1 GiB of memory;
-// the zip is written once to a temporary directory) and prints the figures.
-// Run it with bench/download.sh; it is not part of go test.
+// the zip is written once to a temporary directory), measures everything
+// -runs times and prints each figure's median over the runs: a markdown
+// table (exit 1 when a median misses its target), or with -json the figures
+// for bench/report. Run it from the repository root, as bench/download.sh
+// and bench/run.sh do; it is not part of go test.
 package main
 
 import (
@@ -26,107 +29,147 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 )
 
 func main() {
 	size := flag.Int64("size", 1<<30, "bytes of the artifact")
 	capRate := flag.Int("cap", 25_000_000, "bytes per second per connection for the throttled runs")
-	runs := flag.Int("runs", 3, "runs of each unthrottled measurement (the best counts)")
+	runs := flag.Int("runs", 3, "runs of every measurement; the median counts")
+	asJSON := flag.Bool("json", false, "print the figures as JSON (for bench/report) instead of a table")
 	flag.Parse()
 	log.SetFlags(0)
+	log.SetPrefix("downloadbench: ")
+	if *runs < 1 {
+		log.Fatal("-runs must be at least 1")
+	}
 	work, err := os.MkdirTemp("", "downloadbench-")
 	check(err)
 	defer os.RemoveAll(work)
 	bin := build(work)
 	zipPath := writeZip(work, *size)
 	base := serve(*size, zipPath, *capRate)
-	b := &bench{bin: bin, work: work, base: base, runs: *runs}
-	b.throughput(*size)
-	b.memory()
-	b.parallel(*size)
-	b.report()
+	b := &bench{bin: bin, work: work, base: base, size: *size}
+	b.curl, _ = exec.LookPath("curl")
+	b.warmUp()
+	for i := range *runs {
+		log.Printf("run %d of %d…", i+1, *runs)
+		b.throughput(i%2 == 1)
+		b.memory()
+		b.parallel()
+	}
+	if *asJSON {
+		check(b.rep.WriteJSON(os.Stdout))
+		return
+	}
+	figures.WriteTable(os.Stdout, b.rep.Figures)
+	if slices.ContainsFunc(b.rep.Figures, figures.Figure.Missed) {
+		os.Exit(1)
+	}
 }
 
 type bench struct {
 	bin, work, base string
-	runs            int
-	lines           []string
-	failed          bool
+	curl            string // empty when curl is not installed
+	size            int64
+	rep             figures.Result
 }
 
-func (b *bench) throughput(size int64) {
+// figure is an issue 3 figure.
+func figure(key, name, unit string, digits int, target *figures.Target) figures.Figure {
+	return figures.Figure{Key: key, Issue: 3, Name: name, Unit: unit, Digits: digits, Target: target}
+}
+
+// throughput compares one stream of ours with curl, in alternating order
+// from run to run, and times the default (parallel ranges) on loopback.
+func (b *bench) throughput(oursFirst bool) {
 	// The zip is a file, which the server sends with sendfile: the
 	// client, not the server, is what this measures.
 	url := b.base + "/api/v4/projects/1/jobs/2/artifacts"
 	out := filepath.Join(b.work, "out.bin")
-	curl := b.best(func() time.Duration { return timed(exec.Command("curl", "-sSf", "-o", out, url)) })
-	ours := b.best(func() time.Duration {
+	name := fmt.Sprintf("single stream, %s zip", human(b.size))
+	curlFig := figure("download.curl", name+": curl", "MB/s", 0, nil)
+	oursFig := figure("download.ours", name+": `pipeline-artifacts download --parallel 1`", "MB/s", 0, nil)
+	ratioFig := figure("download.ratio", name+": ours ÷ curl", "×", 2, figures.AtLeast(1.0, "≥ 1.0×"))
+	ours := func() time.Duration {
 		return timed(b.cmd("download", "--url", url, "-o", out, "--parallel", "1", "-q"))
-	})
-	par := b.best(func() time.Duration { return timed(b.cmd("download", "--url", url, "-o", out, "-q")) })
-	b.add("single stream, %s: curl %s, ours %s → %.2f× curl (target ≥ 1.0×)", human(size), rate(size, curl), rate(size, ours), curl.Seconds()/ours.Seconds())
-	b.target(curl.Seconds()/ours.Seconds() >= 1.0)
-	b.add("default (8 ranged streams) on loopback: %s", rate(size, par))
+	}
+	if b.curl == "" {
+		why := "skipped: curl is not installed (apt-get install -y curl)"
+		b.rep.Skip(curlFig, why)
+		b.rep.Add(oursFig, b.rate(ours()))
+		b.rep.Skip(ratioFig, why)
+	} else {
+		curl := func() time.Duration { return timed(exec.Command(b.curl, "-sSf", "-o", out, url)) }
+		c, o := inOrder(oursFirst, curl, ours)
+		b.rep.Add(curlFig, b.rate(c))
+		b.rep.Add(oursFig, b.rate(o))
+		b.rep.Add(ratioFig, c.Seconds()/o.Seconds())
+		log.Printf("single stream: curl %.0f MB/s, ours %.0f MB/s", b.rate(c), b.rate(o))
+	}
+	par := timed(b.cmd("download", "--url", url, "-o", out, "-q"))
+	b.rep.Add(figure("download.default", name+": ours with defaults (8 ranged streams)", "MB/s", 0, nil), b.rate(par))
+}
+
+// inOrder runs x and y, y first when yFirst, and returns their times.
+func inOrder(yFirst bool, x, y func() time.Duration) (time.Duration, time.Duration) {
+	if yFirst {
+		dy := y()
+		return x(), dy
+	}
+	dx := x()
+	return dx, y()
+}
+
+// warmUp downloads the zip once with each client, unmeasured, so that the
+// first run does not pay for a cold page cache.
+func (b *bench) warmUp() {
+	url := b.base + "/api/v4/projects/1/jobs/2/artifacts"
+	out := filepath.Join(b.work, "out.bin")
+	if b.curl != "" {
+		timed(exec.Command(b.curl, "-sSf", "-o", out, url))
+	}
+	timed(b.cmd("download", "--url", url, "-o", out, "--parallel", "1", "-q"))
 }
 
 func (b *bench) memory() {
 	dest := filepath.Join(b.work, "dest")
 	cmd := b.cmd("download", "--url", b.base+"/api/v4/projects/1/jobs/2/artifacts", "--dest", dest, "-q")
 	d := timed(cmd)
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-	b.add("download + extract of a 1 GiB zip in %s: peak RSS %.1f MiB (target ≤ 40 MiB)", d.Round(time.Millisecond), float64(rss)/1024)
-	b.target(rss <= 40*1024)
+	rss := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
+	name := fmt.Sprintf("download + extract of a %s zip (64 files)", human(b.size))
+	b.rep.Add(figure("download.rss", name+": peak RSS", "MiB", 1, figures.AtMost(40, "≤ 40 MiB")), rss)
+	b.rep.Add(figure("download.extract", name+": wall time", "s", 2, nil), d.Seconds())
+	log.Printf("download + extract: peak RSS %.1f MiB in %s", rss, d.Round(time.Millisecond))
 	check(os.RemoveAll(dest))
 }
 
-func (b *bench) parallel(size int64) {
+func (b *bench) parallel() {
 	url := b.base + "/throttled/api/v4/projects/1/jobs/1/artifacts"
 	out := filepath.Join(b.work, "out.bin")
 	one := timed(b.cmd("download", "--url", url, "-o", out, "--parallel", "1", "-q"))
 	eight := timed(b.cmd("download", "--url", url, "-o", out, "--parallel", "8", "-q"))
-	b.add("25 MB/s per connection: 1 stream %s, 8 streams %s → %.2f× (target ≥ 6×)", rate(size, one), rate(size, eight), one.Seconds()/eight.Seconds())
-	b.target(one.Seconds()/eight.Seconds() >= 6)
+	name := fmt.Sprintf("%s at 25 MB/s per connection", human(b.size))
+	b.rep.Add(figure("download.capped1", name+": 1 stream", "MB/s", 0, nil), b.rate(one))
+	b.rep.Add(figure("download.capped8", name+": 8 ranged streams", "MB/s", 0, nil), b.rate(eight))
+	b.rep.Add(figure("download.cappedratio", name+": 8 streams ÷ 1 stream", "×", 2, figures.AtLeast(6, "≥ 6×")),
+		one.Seconds()/eight.Seconds())
+	log.Printf("capped: 1 stream %.0f MB/s, 8 streams %.0f MB/s", b.rate(one), b.rate(eight))
 }
 
-func (b *bench) best(run func() time.Duration) time.Duration {
-	best := time.Duration(1 << 62)
-	for range b.runs {
-		best = min(best, run())
-	}
-	return best
-}
+// rate is the artifact's size over d, in MB/s.
+func (b *bench) rate(d time.Duration) float64 { return float64(b.size) / d.Seconds() / 1e6 }
 
 func (b *bench) cmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(b.bin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")} // no CI_* or tokens
 	cmd.Stderr = os.Stderr
 	return cmd
-}
-
-func (b *bench) add(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	fmt.Println(line)
-	b.lines = append(b.lines, line)
-}
-
-func (b *bench) target(ok bool) {
-	if !ok {
-		b.failed = true
-		b.lines[len(b.lines)-1] += "  MISSED"
-	}
-}
-
-func (b *bench) report() {
-	fmt.Println("\nsummary:")
-	for _, l := range b.lines {
-		fmt.Println("  " + l)
-	}
-	if b.failed {
-		os.Exit(1)
-	}
 }
 
 func timed(cmd *exec.Cmd) time.Duration {
@@ -138,7 +181,7 @@ func timed(cmd *exec.Cmd) time.Duration {
 func build(work string) string {
 	bin := filepath.Join(work, "pipeline-artifacts")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pipeline-artifacts")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	check(cmd.Run())
 	return bin
 }
@@ -186,6 +229,7 @@ func writeZip(work string, size int64) string {
 		check(err)
 	}
 	check(zw.Close())
+	check(f.Sync()) // written back now, not during the first measurement
 	check(f.Close())
 	return p
 }
@@ -240,11 +284,12 @@ func (p *paced) Write(b []byte) (int, error) {
 	return written, nil
 }
 
-func rate(size int64, d time.Duration) string {
-	return fmt.Sprintf("%.0f MB/s (%s)", float64(size)/d.Seconds()/1e6, d.Round(time.Millisecond))
+func human(n int64) string {
+	if n < 1<<30 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
-
-func human(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
 
 func check(err error) {
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 )
@@ -118,17 +119,13 @@ func (b *bench) configStage(ctx context.Context) error {
 	}
 	const warmup = 3
 	before := gl.Count(gitlabtest.RouteJobs)
-	times, err := measure(kinds, b.configRuns, warmup)
+	m, err := measure(kinds, b.configRuns, warmup)
 	if err != nil {
 		return err
 	}
 	// Only the cache-off kind may list: the cache hits must not.
 	if n := gl.Count(gitlabtest.RouteJobs) - before; n != b.configRuns+warmup {
 		return fmt.Errorf("GitLab saw %d listings, want %d (one per cache-off run)", n, b.configRuns+warmup)
-	}
-	m := make([]time.Duration, len(times))
-	for i, t := range times {
-		m[i] = median(t)
 	}
 	b.reportConfig(m[0], m[1], m[2], m[3])
 	return nil
@@ -182,13 +179,12 @@ func (b *bench) configKinds(ctx context.Context, spec runnersim.Spec, all []runn
 }
 
 func (b *bench) reportConfig(api, payload, payloadFull, hit time.Duration) {
-	n := fmt.Sprintf("median of %d", b.configRuns)
-	b.rep.add(fmt.Sprintf("config, %d-job pipeline, loopback, job token lists it (cache off), %s", configJobs, n),
-		ms(api), "report the median", "")
-	b.rep.add("config, payload only (3 declared dependencies, no job token, no API call), "+n, ms(payload), "", "")
-	ratio := float64(hit) / float64(payload)
-	b.rep.add("config, cache hit (warm cache, TTL 1h), "+n, fmt.Sprintf("%s = %.2f × payload only", ms(hit), ratio),
-		fmt.Sprintf("≤ payload only (≤ %.2f ×, noise)", cacheHitNoise), verdict(ratio <= cacheHitNoise))
-	b.rep.add("config, payload only with all 99 siblings declared (same output as a hit), "+n,
-		fmt.Sprintf("%s; cache hit = %.2f × this", ms(payloadFull), float64(hit)/float64(payloadFull)), "(info)", "")
+	n := fmt.Sprintf(" (median of %d)", b.configRuns)
+	b.addMS(2, "config.api", fmt.Sprintf("config, %d-job pipeline, loopback, the job token lists it, cache off", configJobs)+n, api)
+	b.addMS(2, "config.payload", "config, payload only (3 declared dependencies, no job token, no API call)"+n, payload)
+	b.addMS(4, "config.hit", "config, cache hit (warm cache, TTL 1h)"+n, hit)
+	b.addRatio(4, "config.hit.ratio", "config, cache hit / payload only", hit, payload,
+		figures.AtMost(cacheHitNoise, fmt.Sprintf("≤ payload only (≤ %.2f×, noise)", cacheHitNoise)))
+	b.addMS(4, "config.payloadfull", fmt.Sprintf("config, payload only with all %d siblings declared (same output as a hit)", configJobs-1)+n, payloadFull)
+	b.addRatio(4, "config.hit.fullratio", "config, cache hit / payload only with all siblings declared", hit, payloadFull, nil)
 }

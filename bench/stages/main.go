@@ -1,16 +1,17 @@
 // Command stages benchmarks the custom-executor stages of the real
 // pipeline-artifacts binary, the way gitlab-runner calls them, against the
-// in-repo fake GitLab on loopback:
+// in-repo fake GitLab on loopback. Run it from the repository root:
 //
-//	go run ./bench/stages
+//	go run ./bench/stages        # a markdown table
+//	go run ./bench/stages -json  # the figures for bench/report
 //
 // It builds the binary (without -race), then measures the speed targets of
-// issue 2 ("Speed") and issue 4 ("Measured") and prints one markdown table:
-// the run stage's overhead over bash, resolving a 1,000-job pipeline at 50 ms
-// per request, the config stage's median on loopback (API, payload only,
-// cache hit), and how many pipeline-jobs listings GitLab sees when many
-// config stages of one pipeline start at once. One run takes well under a
-// minute on 2 cores once the build cache is warm.
+// issue 2 ("Speed") and issue 4 ("Measured"): the run stage's overhead over
+// bash and what it is made of, resolving a 1,000-job pipeline at 50 ms per
+// request, the config stage's median on loopback (API, payload only, cache
+// hit), and how many pipeline-jobs listings GitLab sees when many config
+// stages of one pipeline start at once. One run takes well under a minute
+// on 2 cores once the build cache is warm; bench/run.sh repeats it.
 package main
 
 import (
@@ -22,9 +23,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 )
 
@@ -44,7 +45,7 @@ type bench struct {
 	// environ is the runner process's environment, without settings of
 	// ours that would skew the figures.
 	environ []string
-	rep     report
+	rep     figures.Result
 }
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 	flag.IntVar(&p.resolveRuns, "resolve-runs", 10, "listings of the 1,000-job pipeline")
 	flag.IntVar(&p.configRuns, "config-runs", 30, "config-stage runs of each kind (interleaved)")
 	flag.IntVar(&p.fanout, "fanout", 24, "config stages of one pipeline started at once")
+	asJSON := flag.Bool("json", false, "print the figures as JSON (for bench/report) instead of a table")
 	flag.Parse()
 	if p.pairs < 1 || p.resolveRuns < 1 || p.configRuns < 1 || p.fanout < 1 || p.fanout >= configJobs {
 		fmt.Fprintf(os.Stderr, "bench/stages: run counts must be at least 1, and -fanout below %d\n", configJobs)
@@ -60,21 +62,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, p); err != nil {
+	if err := run(ctx, p, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/stages:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, p params) error {
+func run(ctx context.Context, p params, asJSON bool) error {
 	b := &bench{params: p, environ: runnerEnviron()}
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
 	defer os.RemoveAll(b.tmp)
-	fmt.Println(machine())
-	fmt.Println()
 	sections := []struct {
 		name string
 		fn   func(context.Context) error
@@ -89,21 +89,38 @@ func run(ctx context.Context, p params) error {
 		fmt.Fprintf(os.Stderr, "bench/stages: %s…\n", s.name)
 		if err := s.fn(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
-			b.rep.add(s.name, "error (see stderr)", "", "ERROR")
+			b.rep.Errors = append(b.rep.Errors, fmt.Sprintf("bench/stages: %s: %v", s.name, err))
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	b.rep.print(os.Stdout)
+	if asJSON {
+		errs = append(errs, b.rep.WriteJSON(os.Stdout))
+	} else {
+		b.printTable()
+	}
 	return errors.Join(errs...)
+}
+
+// printTable prints the machine, the figures and the notes for a person.
+func (b *bench) printTable() {
+	fmt.Printf("machine: %s\n\n", figures.ReadMachine())
+	figures.WriteTable(os.Stdout, b.rep.Figures)
+	fmt.Println()
+	for _, n := range b.rep.Notes {
+		fmt.Println("- " + n)
+	}
 }
 
 // setup builds the binary and registers it as examples/config.toml's
 // custom executor.
 func (b *bench) setup(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join("cmd", "pipeline-artifacts")); err != nil {
+		return errors.New("run from the repository root (bash bench/run.sh does)")
+	}
 	var err error
-	if b.root, err = repoRoot(); err != nil {
+	if b.root, err = os.Getwd(); err != nil {
 		return err
 	}
 	if b.tmp, err = os.MkdirTemp("", "pa-bench-stages"); err != nil {
@@ -137,40 +154,4 @@ func runnerEnviron() []string {
 		}
 	}
 	return env
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run the benchmark from inside the pipeline-artifacts repository")
-		}
-		dir = parent
-	}
-}
-
-// machine describes where the figures were taken.
-func machine() string {
-	model := "unknown CPU"
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.Lines(string(data)) {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	load := "?"
-	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
-		load = strings.Join(strings.Fields(string(data))[:3], " ")
-	}
-	return fmt.Sprintf("machine: %d CPUs (nproc), %s, %s %s/%s; load average %s",
-		runtime.NumCPU(), model, runtime.Version(), runtime.GOOS, runtime.GOARCH, load)
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os/exec"
-	"slices"
 	"strings"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 )
 
 // kind is one way of running a process whose wall time is measured.
@@ -54,8 +54,8 @@ func (k kind) diagnose(stderr []byte) string {
 
 // measure runs every kind runs times after warmup rounds, interleaved and
 // in rotating order, so that drift (CPU frequency, page cache, a neighbour)
-// reaches every kind alike. It returns each kind's wall times.
-func measure(kinds []kind, runs, warmup int) ([][]time.Duration, error) {
+// reaches every kind alike. It returns each kind's median wall time.
+func measure(kinds []kind, runs, warmup int) ([]time.Duration, error) {
 	times := make([][]time.Duration, len(kinds))
 	for round := range warmup + runs {
 		for j := range kinds {
@@ -69,54 +69,23 @@ func measure(kinds []kind, runs, warmup int) ([][]time.Duration, error) {
 			}
 		}
 	}
-	return times, nil
-}
-
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
+	medians := make([]time.Duration, len(kinds))
+	for i, t := range times {
+		medians[i] = figures.Median(t)
 	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return medians, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
-func verdict(ok bool) string {
-	if ok {
-		return "ok"
-	}
-	return "MISSED"
+// addMS records a duration, in milliseconds.
+func (b *bench) addMS(issue int, key, name string, d time.Duration) {
+	b.rep.Add(figures.Figure{Key: key, Issue: issue, Name: name, Unit: "ms", Digits: 2}, msFloat(d))
 }
 
-// report is the printed table, plus notes that explain a figure.
-type report struct {
-	rows  [][4]string
-	notes []string
+// addRatio records x / y.
+func (b *bench) addRatio(issue int, key, name string, x, y time.Duration, target *figures.Target) {
+	b.rep.Add(figures.Figure{Key: key, Issue: issue, Name: name, Unit: "×", Digits: 2, Target: target}, float64(x)/float64(y))
 }
 
-func (r *report) add(figure, value, target, verdict string) {
-	r.rows = append(r.rows, [4]string{figure, value, target, verdict})
-}
-
-func (r *report) note(format string, args ...any) {
-	r.notes = append(r.notes, fmt.Sprintf(format, args...))
-}
-
-func (r *report) print(w io.Writer) {
-	fmt.Fprintln(w, "| figure | value | target | verdict |")
-	fmt.Fprintln(w, "|---|---|---|---|")
-	for _, row := range r.rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", row[0], row[1], row[2], row[3])
-	}
-	if len(r.notes) > 0 {
-		fmt.Fprintln(w)
-	}
-	for _, n := range r.notes {
-		fmt.Fprintln(w, "- "+n)
-	}
-}
+func msFloat(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 )
 
 // Issue 2: the run stage may cost at most 10 % over running the script
@@ -50,33 +52,34 @@ func (b *bench) runStage(ctx context.Context) error {
 		{name: "bash <runner-sized script>", cmd: cmd("bash", sized)},
 		{name: "pipeline-artifacts run <runner-sized script>", cmd: cmd(b.driver.RunExec, runArgs(sized)...)},
 	}
-	times, err := measure(kinds, b.pairs, 10)
+	m, err := measure(kinds, b.pairs, 10)
 	if err != nil {
 		return err
 	}
-	m := make([]time.Duration, len(times))
-	for i, t := range times {
-		m[i] = median(t)
+	pkgInit, err := b.initTime(ctx, env, dir)
+	if err != nil {
+		return err
 	}
-	b.reportRunStage(m)
-	return b.reportInit(ctx, env, dir)
+	b.reportRunStage(m, pkgInit)
+	return nil
 }
 
-func (b *bench) reportRunStage(m []time.Duration) {
+func (b *bench) reportRunStage(m []time.Duration, pkgInit time.Duration) {
 	bash, run, exe, goEmpty, start, sizedBash, sizedRun := m[0], m[1], m[2], m[3], m[4], m[5], m[6]
-	ratio := float64(run) / float64(bash)
-	n := fmt.Sprintf("median of %d", b.pairs)
-	b.rep.add("run stage: `bash <script>` (`true`), "+n, ms(bash), "", "")
-	b.rep.add("run stage: `pipeline-artifacts run <script> build_script`, "+n, ms(run), "", "")
-	b.rep.add("run stage: ratio run / bash", fmt.Sprintf("%.2f (+%s)", ratio, ms(run-bash)),
-		fmt.Sprintf("≤ %.2f", runRatioTarget), verdict(ratio <= runRatioTarget))
-	b.rep.add("run stage: ratio with a runner-sized script (100 exports)",
-		fmt.Sprintf("%.2f (%s vs %s)", float64(sizedRun)/float64(sizedBash), ms(sizedRun), ms(sizedBash)), "(info)", "")
-	b.rep.note("run stage, where the time goes (medians): exec of `true` %s; an empty Go program %s; "+
-		"`pipeline-artifacts var-name x` (start, parse flags, exit, no child) %s; bash on the trivial script %s; "+
-		"so run ≈ binary start-up %s + bash %s, rest %s (fork/exec of bash from Go, signals, exit code).",
-		ms(exe), ms(goEmpty), ms(start), ms(bash), ms(start), ms(bash), ms(run-start-bash))
-	b.rep.note("run stage, the binary: %s.", describeBinary(b.binary))
+	n := fmt.Sprintf(" (median of %d)", b.pairs)
+	b.addMS(2, "run.bash", "run stage: `bash <script>`, the script is `true`"+n, bash)
+	b.addMS(2, "run.run", "run stage: `pipeline-artifacts run <script> build_script`, same script"+n, run)
+	b.addRatio(2, "run.ratio", "run stage: ratio run / bash", run, bash,
+		figures.AtMost(runRatioTarget, fmt.Sprintf("≤ %.2f×", runRatioTarget)))
+	b.addMS(2, "run.overhead", "run stage: overhead per stage (run − bash)", run-bash)
+	b.addMS(2, "run.true", "run stage, breakdown: exec of `true` (any wrapper pays this)"+n, exe)
+	b.addMS(2, "run.emptygo", "run stage, breakdown: an empty Go program (`func main() {}`)"+n, goEmpty)
+	b.addMS(2, "run.startup", "run stage, breakdown: binary start-up (`pipeline-artifacts var-name x`: start, parse flags, exit, no child)"+n, start)
+	b.addMS(2, "run.init", fmt.Sprintf("run stage, breakdown: package init, part of the start-up (GODEBUG=inittrace=1, median of %d)", initRuns), pkgInit)
+	b.addMS(2, "run.rest", "run stage, breakdown: rest (run − start-up − bash: fork/exec of bash from Go, signals, exit code)", run-start-bash)
+	b.addRatio(2, "run.sized.ratio", "run stage: ratio with a runner-sized script (100 exports)", sizedRun, sizedBash, nil)
+	b.addMS(2, "run.sized.overhead", "run stage: overhead per stage with the runner-sized script", sizedRun-sizedBash)
+	b.rep.Note("run stage, the binary: %s.", describeBinary(b.binary))
 }
 
 // describeBinary gives the binary's size and whether it needs the dynamic
@@ -149,27 +152,30 @@ func (b *bench) buildEmptyGo(ctx context.Context) (string, error) {
 	return bin, nil
 }
 
+// initRuns is how many traced start-ups initTime takes the median of.
+const initRuns = 21
+
 // initLine is one line of GODEBUG=inittrace=1.
 var initLine = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
 
-// reportInit runs the binary with GODEBUG=inittrace=1 and notes how long
-// package initialisation takes before main and which packages cost most.
-func (b *bench) reportInit(ctx context.Context, env []string, dir string) error {
-	const runs = 21
+// initTime runs the binary with GODEBUG=inittrace=1 and returns how long
+// package initialisation takes before main; it notes which packages cost
+// most.
+func (b *bench) initTime(ctx context.Context, env []string, dir string) (time.Duration, error) {
 	var totals []time.Duration
 	perPkg := map[string][]time.Duration{}
-	for range runs {
+	for range initRuns {
 		c := exec.CommandContext(ctx, b.binary, "var-name", "x")
 		c.Dir, c.Env = dir, append(slices.Clone(env), "GODEBUG=inittrace=1")
 		out, err := c.CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("inittrace: %w\n%s", err, out)
+			return 0, fmt.Errorf("inittrace: %w\n%s", err, out)
 		}
 		totals = append(totals, parseInit(string(out), perPkg))
 	}
-	b.rep.note("run stage, package init of the binary (GODEBUG=inittrace=1, median of %d): %d packages, %s of init work; costliest: %s.",
-		runs, len(perPkg), ms(median(totals)), costliest(perPkg, 4))
-	return nil
+	b.rep.Note("run stage, package init of the binary: %d packages, %s of init work; costliest: %s.",
+		len(perPkg), ms(figures.Median(totals)), costliest(perPkg, 4))
+	return figures.Median(totals), nil
 }
 
 // parseInit returns the run's total init time and adds each package's to
@@ -200,7 +206,7 @@ func costliest(perPkg map[string][]time.Duration, n int) string {
 	}
 	var all []pkg
 	for name, ds := range perPkg {
-		all = append(all, pkg{name, median(ds)})
+		all = append(all, pkg{name, figures.Median(ds)})
 	}
 	slices.SortFunc(all, func(a, b pkg) int { return int(b.d - a.d) })
 	var parts []string
