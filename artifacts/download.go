@@ -202,7 +202,13 @@ func (o *Options) setDefaults() {
 		o.ProgressEvery = DefaultProgressTick
 	}
 	if o.OpenFile == nil {
-		o.OpenFile = func(name string, flag int, perm os.FileMode) (File, error) { return os.OpenFile(name, flag, perm) }
+		o.OpenFile = func(name string, flag int, perm os.FileMode) (File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			if err != nil {
+				return nil, err
+			}
+			return withWriteback(f), nil
+		}
 	}
 	o.clock = o.clock.orReal()
 }

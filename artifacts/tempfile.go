@@ -69,13 +69,17 @@ func (s *sink) reset() error {
 	return nil
 }
 
-// finish makes the file durable and closes it.
-func (s *sink) finish() error {
+// finish closes the file, making it durable first when it is to stay: a
+// staging file that is extracted or copied to stdout and then removed
+// needs no fsync.
+func (s *sink) finish(durable bool) error {
 	if s.f == nil {
 		return nil
 	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", s.f.Name(), err)
+	if durable {
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("writing %s: %w", s.f.Name(), err)
+		}
 	}
 	return s.f.Close()
 }
@@ -145,7 +149,8 @@ func (out *output) discard() { out.sink.discard() }
 
 // deliver puts the finished, verified download where it belongs.
 func (out *output) deliver(ctx context.Context, res *Result) error {
-	if err := out.sink.finish(); err != nil {
+	stays := out.o.Output != "" && out.o.Output != "-"
+	if err := out.sink.finish(stays); err != nil {
 		return err
 	}
 	name := out.sink.f.Name()

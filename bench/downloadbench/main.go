@@ -180,7 +180,7 @@ func timed(cmd *exec.Cmd) time.Duration {
 
 func build(work string) string {
 	bin := filepath.Join(work, "pipeline-artifacts")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pipeline-artifacts")
+	cmd := figures.BuildBinary(context.Background(), bin)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	check(cmd.Run())
 	return bin

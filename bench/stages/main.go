@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -128,7 +127,7 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	b.binary = filepath.Join(b.tmp, "bin", "pipeline-artifacts")
 	fmt.Fprintln(os.Stderr, "bench/stages: building pipeline-artifacts…")
-	build := exec.CommandContext(ctx, "go", "build", "-o", b.binary, "./cmd/pipeline-artifacts")
+	build := figures.BuildBinary(ctx, b.binary)
 	build.Dir, build.Stdout, build.Stderr = b.root, os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		os.RemoveAll(b.tmp)
