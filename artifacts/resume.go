@@ -158,7 +158,7 @@ func (t *transfer) handleStream(resp *http.Response) error {
 	}
 	w := watch(resp.Body, t.o.StallTimeout)
 	defer w.stop()
-	if err := t.copyAt(f, &t.off, w, -1, t.hash, t.buf); err != nil {
+	if err := t.copyPipelined(f, &t.off, w, t.hash, t.buf); err != nil {
 		return err
 	}
 	return t.checkEnd()
