@@ -90,6 +90,12 @@ type Options struct {
 
 	// Logger gets debug diagnostics (never a token); nil for none.
 	Logger gitlab.Logger
+	// Fsync makes a file saved with Output durable before it is renamed
+	// into place, so that it survives a power cut, not only a killed
+	// process. Off by default, as in curl and rsync: it ties the transfer
+	// to the disk's write speed.
+	Fsync bool
+
 	// OpenFile creates the temporary file; default os.OpenFile. Tests use
 	// it to simulate a full disk.
 	OpenFile func(name string, flag int, perm os.FileMode) (File, error)
@@ -204,8 +210,8 @@ func (o *Options) setDefaults() {
 	if o.OpenFile == nil {
 		o.OpenFile = func(name string, flag int, perm os.FileMode) (File, error) {
 			f, err := os.OpenFile(name, flag, perm)
-			if err != nil {
-				return nil, err
+			if err != nil || !o.Fsync {
+				return f, err
 			}
 			return withWriteback(f), nil
 		}

@@ -36,6 +36,18 @@ func TestDownloadSavesTheArchiveAsIs(t *testing.T) {
 	}
 }
 
+func TestDownloadWithFsyncWritesBackAndSavesTheSameFile(t *testing.T) {
+	f := newFixture(t, randomBytes(2*writebackEvery+archiveSize)) // crosses the writeback threshold twice
+	o := f.options()
+	o.Fsync = true
+	res, err := f.download(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mustMatch(t, res, filepath.Join(f.dir, "out.zip"))
+	mustHoldOnly(t, f.dir, "out.zip")
+}
+
 func TestDownloadExtractsIntoDest(t *testing.T) {
 	zip := gitlabtest.MakeZip(t, map[string]string{"dist/app.txt": "hello", "README": "read me"})
 	f := newFixture(t, zip)

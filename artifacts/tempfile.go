@@ -14,6 +14,10 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/extract"
 )
 
+// writebackEvery is how many bytes are written between two writeback kicks
+// under Options.Fsync (Linux).
+const writebackEvery = 16 << 20
+
 // sink is the temporary file a download is written into. It is created on
 // the first successful response, so waiting for an archive that never comes
 // leaves no trace, and it lives next to the destination so that the final
@@ -69,9 +73,9 @@ func (s *sink) reset() error {
 	return nil
 }
 
-// finish closes the file, making it durable first when it is to stay: a
-// staging file that is extracted or copied to stdout and then removed
-// needs no fsync.
+// finish closes the file, making it durable first when asked to (--fsync
+// on a file that stays: a staging file that is extracted or copied to
+// stdout and then removed never needs it).
 func (s *sink) finish(durable bool) error {
 	if s.f == nil {
 		return nil
@@ -150,7 +154,7 @@ func (out *output) discard() { out.sink.discard() }
 // deliver puts the finished, verified download where it belongs.
 func (out *output) deliver(ctx context.Context, res *Result) error {
 	stays := out.o.Output != "" && out.o.Output != "-"
-	if err := out.sink.finish(stays); err != nil {
+	if err := out.sink.finish(stays && out.o.Fsync); err != nil {
 		return err
 	}
 	name := out.sink.f.Name()

@@ -7,10 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writebackEvery is how many bytes are written between two writeback kicks.
-const writebackEvery = 16 << 20
-
-// writebackFile starts the kernel writing a download's pages to disk while
+// writebackFile (used with Options.Fsync) starts the kernel writing a download's pages to disk while
 // it arrives (sync_file_range with SYNC_FILE_RANGE_WRITE, which does not
 // wait), so the fsync that makes the finished file durable has little left
 // to do instead of flushing a gigabyte at the end.

@@ -50,6 +50,7 @@ type DownloadOptions struct {
 	Timeout          time.Duration
 	StallTimeout     time.Duration
 	Parallel         int
+	Fsync            bool
 	Pipeline         int64  // --pipeline: look JOB_NAME up there
 	SHA              string // --sha: the newest pipeline for this commit
 	Project          string // --project: another project
@@ -141,6 +142,7 @@ func downloadFlags() []ucli.Flag {
 			Usage: "poll until the artifacts exist, up to DURATION (default 10m when given alone)"}},
 		&ucli.BoolFlag{Name: "optional", DisableDefaultText: true, Usage: "exit 0 with a warning when the artifacts do not exist (or not in time)"},
 		&ucli.StringFlag{Name: "sha256", Usage: "fail unless the download's SHA-256 is `HEX`"},
+		&ucli.BoolFlag{Name: "fsync", DisableDefaultText: true, Usage: "with -o FILE: make the file durable (fsync) before it takes its name, so it survives a power cut too"},
 		&ucli.BoolFlag{Name: "json", DisableDefaultText: true, Usage: "print the result as one JSON object on stdout"},
 		&ucli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, DisableDefaultText: true, Usage: "no progress and no summary on stderr (warnings and errors still are)"},
 		&ucli.StringFlag{Name: "private-token-file", Usage: "`FILE` with a token sent as PRIVATE-TOKEN (else $" + envPrivateToken + ", else CI_JOB_TOKEN)"},
@@ -204,7 +206,7 @@ func downloadOptions(c *ucli.Context, s streams, args []string) (DownloadOptions
 		JSON: c.Bool("json"), Quiet: c.Bool("quiet"), PrivateTokenFile: c.String("private-token-file"),
 		CAFile: c.String("ca-file"), Timeout: c.Duration("timeout"), StallTimeout: c.Duration("stall-timeout"),
 		Parallel: c.Int("parallel"), Environ: s.environ(), Stdout: s.stdout, Stderr: s.stderr,
-		Terminal: isTerminal(s.stderr), SHA: c.String("sha"), Project: c.String("project"),
+		Terminal: isTerminal(s.stderr), SHA: c.String("sha"), Project: c.String("project"), Fsync: c.Bool("fsync"),
 	}
 	o.Limits.MaxEntries, o.Limits.MaxRatio = c.Int("max-files"), c.Float64("max-ratio")
 	var errs []error
@@ -489,7 +491,7 @@ func fetchArtifacts(ctx context.Context, o DownloadOptions, t downloadTarget, lo
 	ao := artifacts.Options{
 		URL: t.url, Job: t.label, ExpectedSize: t.size, SHA256: o.SHA256, Limits: o.Limits,
 		Wait: o.Wait, Status: statusFunc(c, t), Timeout: o.Timeout, StallTimeout: o.StallTimeout,
-		Parallel: o.Parallel, ChunkSize: o.ChunkSize, ParallelMin: o.ParallelMin, Logger: log,
+		Parallel: o.Parallel, ChunkSize: o.ChunkSize, ParallelMin: o.ParallelMin, Logger: log, Fsync: o.Fsync,
 	}
 	ao.Dest, ao.Output, ao.Stdout = outputFor(o)
 	if !o.Quiet {
