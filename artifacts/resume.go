@@ -23,6 +23,11 @@ import (
 // extractor stay far below the memory budget.
 const bufSize = 256 << 10
 
+// streamBufSize is the single stream's buffer, split in two halves that
+// copyPipelined reads into and writes from in turn: large enough that a
+// fast link costs few syscalls.
+const streamBufSize = 2 << 20
+
 // transfer is one download: a single resumable stream that may hand over to
 // parallel ranged requests once the first response says the server can.
 type transfer struct {
@@ -98,7 +103,7 @@ func (t *transfer) transfer(ctx context.Context) error {
 // single runs the one-stream download, which is also the probe that decides
 // on parallel ranges.
 func (t *transfer) single(ctx context.Context) error {
-	t.buf = make([]byte, bufSize)
+	t.buf = make([]byte, streamBufSize)
 	defer func() { t.buf = nil }()
 	u := gitlab.Unit{Method: http.MethodGet, URL: t.o.URL, Prepare: t.prepareStream, Handle: t.handleStream, Attempts: &t.attempts}
 	return t.doResumable(ctx, u, t.m.received.Load)
