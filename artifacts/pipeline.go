@@ -42,14 +42,19 @@ func (t *transfer) copyPipelined(f File, off *int64, body io.Reader, h hash.Hash
 	return nil
 }
 
-// readInto fills free buffers from body and passes them on until the body
-// ends (nil), fails (its error) or the writer failed.
-func readInto(body io.Reader, free <-chan []byte, full chan<- []byte, failed *atomic.Bool) error {
+// readInto reads body into free buffers and passes them on until the body
+// ends (nil), fails (its error) or the writer failed. It takes what one
+// Read returns rather than waiting for a full buffer: on a fast link that
+// is most of the buffer, on a slow one the bytes reach the disk (and a
+// resume offset) at once.
+func readInto(body io.Reader, free chan []byte, full chan<- []byte, failed *atomic.Bool) error {
 	for !failed.Load() {
 		p := <-free
-		n, err := fill(body, p)
+		n, err := body.Read(p)
 		if n > 0 {
 			full <- p[:n]
+		} else {
+			free <- p
 		}
 		if err == io.EOF {
 			return nil
