@@ -10,23 +10,24 @@ import (
 	"testing"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 )
 
 // olderWithAdmin is a GitLab that refuses the job token for listings, and
 // the runner host's admin token that it accepts; config stages then share
 // the host cache in cacheDir.
-func olderWithAdmin(t *testing.T) (pipelineFixture, []string) {
+func olderWithAdmin(t *testing.T) (runnersim.Seed, []string) {
 	t.Helper()
 	p := newPipeline(t, gitlabtest.OlderGitLab())
-	p.gl.AddToken(adminToken, projectID)
+	p.GL.AddToken(adminToken, projectID)
 	return p, []string{"PIPELINE_ARTIFACTS_API_TOKEN_FILE=" + writeTokenFile(t),
 		"PIPELINE_ARTIFACTS_CACHE_DIR=" + t.TempDir(), "PIPELINE_ARTIFACTS_CACHE_TTL=1m"}
 }
 
 // startConfig starts one config stage of the deploy job, as the runner does.
-func startConfig(t *testing.T, p pipelineFixture, extra ...string) *proc {
+func startConfig(t *testing.T, p runnersim.Seed, extra ...string) *proc {
 	t.Helper()
-	env, tmp := stageEnv(t, p.job(""))
+	env, tmp := stageEnv(t, deployJob(p, ""))
 	return start(t, tmp, append(env, extra...), "config")
 }
 
@@ -60,7 +61,7 @@ func TestFaultCache(t *testing.T) {
 				t.Errorf("config %d did not get the full listing: %v", i, pr)
 			}
 		}
-		n := p.gl.Count(gitlabtest.RouteJobs)
+		n := p.GL.Count(gitlabtest.RouteJobs)
 		sc.note("GitLab saw %d", n)
 		if n > 2 {
 			t.Errorf("GitLab saw %d pipeline-jobs listings for 12 concurrent jobs, want at most 2", n)
@@ -73,8 +74,8 @@ func TestFaultCache(t *testing.T) {
 			"the kernel dropped the lock; the next config got the full listing; the cache holds only complete entries, which a third config reads")
 		p, env := olderWithAdmin(t)
 		cacheDir := envOf(env, "PIPELINE_ARTIFACTS_CACHE_DIR")
-		p.gl.Stall(gitlabtest.RouteJobs)
-		listing := seen(p.gl, gitlabtest.RouteJobs)
+		p.GL.Stall(gitlabtest.RouteJobs)
+		listing := seen(p.GL, gitlabtest.RouteJobs)
 		victim := startConfig(t, p, env...)
 		waitChan(t, "the stalled listing request", listing)
 		assertLocked(t, cacheDir)
@@ -96,13 +97,13 @@ func TestFaultCache(t *testing.T) {
 		if orphans > 0 {
 			sc.note("%d orphan temporary file(s), ignored by readers", orphans)
 		}
-		before := p.gl.Count(gitlabtest.RouteJobs)
+		before := p.GL.Count(gitlabtest.RouteJobs)
 		reader := startConfig(t, p, env...)
 		reader.wait(t)
 		if reader.code() != 0 || !strings.Contains(reader.stdout.String(), `"ARTIFACT_URLS_TEST"`) {
 			t.Fatalf("a config reading the cache did not get the full listing: %v", reader)
 		}
-		if after := p.gl.Count(gitlabtest.RouteJobs); after != before || !strings.Contains(reader.stderr.String(), "cached") {
+		if after := p.GL.Count(gitlabtest.RouteJobs); after != before || !strings.Contains(reader.stderr.String(), "cached") {
 			t.Errorf("the reader listed again (%d → %d requests) instead of reading the cache:\n%s", before, after, reader.stderr.String())
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -26,8 +25,8 @@ import (
 )
 
 const (
-	projectID  = 42
-	pipelineID = 7001
+	projectID  = runnersim.SeedProject
+	pipelineID = runnersim.SeedPipeline
 	jobToken   = "glcbt-FAULTS-JOBTOKEN-deploy"
 	adminToken = "glpat-FAULTS-ADMIN-never-in-a-job"
 
@@ -344,44 +343,17 @@ func mountTmpfs(t *testing.T, sc *scenario, size int) string {
 	return dir
 }
 
-// pipelineFixture is the seed story's pipeline for the stage scenarios:
-// build (with a site), two parallel tests, and deploy, the job that runs.
-type pipelineFixture struct {
-	gl     *gitlabtest.Server
-	build  *gitlabtest.FakeJob
-	deploy *gitlabtest.FakeJob
-}
-
-func newPipeline(t *testing.T, opts ...gitlabtest.Option) pipelineFixture {
+// newPipeline is the seed story's pipeline for the stage scenarios.
+func newPipeline(t *testing.T, opts ...gitlabtest.Option) runnersim.Seed {
 	t.Helper()
-	gl := gitlabtest.NewTest(t, opts...)
-	gl.AddProject(projectID)
-	gl.AddPipeline(projectID, pipelineID)
-	site := gitlabtest.MakeZip(t, map[string]string{"public/index.html": "<h1>hello</h1>"})
-	p := pipelineFixture{gl: gl}
-	p.build = gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "build", Stage: "build", Artifact: site})
-	gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "test 1/2", Stage: "test"})
-	gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "test 2/2", Stage: "test"})
-	p.deploy = gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "deploy", Stage: "deploy", Token: jobToken})
-	return p
+	return runnersim.NewSeed(t, jobToken, opts...)
 }
 
-// job is the deploy job as GitLab hands it to the runner, declaring build
-// as its dependency; extra is added to the runner's own environment.
-func (p pipelineFixture) job(script string, extra ...string) runnersim.Job {
-	spec := runnersim.Spec{
-		APIURL: p.gl.APIURL(), ProjectID: projectID, PipelineID: pipelineID, JobID: p.deploy.ID,
-		Name: "deploy", Stage: "deploy", Token: jobToken,
-		Dependencies: []runnersim.Dependency{{ID: p.build.ID, Name: "build", ArtifactFilename: "artifacts.zip", ArtifactSize: 100}},
-	}
-	j := spec.Job()
-	j.Script = script
-	for _, kv := range os.Environ() { // the runner's environment, without settings of ours from the developer's shell
-		if !strings.HasPrefix(kv, "PIPELINE_ARTIFACTS_") {
-			j.Environ = append(j.Environ, kv)
-		}
-	}
-	j.Environ = append(append(j.Environ, baseEnv()...), extra...)
+// deployJob is the deploy job as GitLab hands it to the runner; extra is
+// added to the runner's own environment.
+func deployJob(p runnersim.Seed, script string, extra ...string) runnersim.Job {
+	j := p.DeployJob(script)
+	j.Environ = append(j.Environ, extra...)
 	return j
 }
 
@@ -390,14 +362,9 @@ func (p pipelineFixture) job(script string, extra ...string) runnersim.Job {
 func stageEnv(t *testing.T, job runnersim.Job) ([]string, string) {
 	t.Helper()
 	tmp := t.TempDir()
-	if err := os.WriteFile(filepath.Join(tmp, "response.json"), job.Response, 0o600); err != nil {
+	env, err := runnersim.StageEnv(tmp, job)
+	if err != nil {
 		t.Fatal(err)
-	}
-	env := []string{"TMPDIR=" + tmp, "BUILD_FAILURE_EXIT_CODE=1", "SYSTEM_FAILURE_EXIT_CODE=2",
-		"BUILD_EXIT_CODE_FILE=" + filepath.Join(tmp, "build_exit_code"),
-		"JOB_RESPONSE_FILE=" + filepath.Join(tmp, "response.json")}
-	for k, v := range job.Variables {
-		env = append(env, "CUSTOM_ENV_"+k+"="+v)
 	}
 	return env, tmp
 }
@@ -444,16 +411,5 @@ func writeTokenFile(t *testing.T) string {
 	return path
 }
 
-// gone reports whether pid no longer runs (a zombie counts as gone: nothing
-// reaps orphans in some sandboxes).
-func gone(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return true
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	_, after, _ := strings.Cut(string(b), ") ")
-	return strings.HasPrefix(after, "Z")
-}
+// gone reports whether pid no longer runs.
+func gone(pid int) bool { return runnersim.Gone(pid) }

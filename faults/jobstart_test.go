@@ -24,7 +24,7 @@ func TestFaultJobStart(t *testing.T) {
 		inject(t, "CI_API_V4_URL points at a closed port while config resolves",
 			"fail-open: job success with ARTIFACT_URL_BUILD from the payload and a manifest; exactly one warning line")
 		p := newPipeline(t)
-		job := p.job(showVars, "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=1s")
+		job := deployJob(p, showVars, "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=1s")
 		job.Variables["CI_API_V4_URL"] = closedURL(t) + "/api/v4"
 		res := runJob(t, job)
 		if res.Status != "success" {
@@ -45,7 +45,7 @@ func TestFaultJobStart(t *testing.T) {
 			"runner_system_failure (the runner retries); build_script never ran")
 		p := newPipeline(t)
 		marker := filepath.Join(t.TempDir(), "ran")
-		job := p.job("touch "+marker, "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=1s", "PIPELINE_ARTIFACTS_STRICT=true")
+		job := deployJob(p, "touch "+marker, "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=1s", "PIPELINE_ARTIFACTS_STRICT=true")
 		job.Variables["CI_API_V4_URL"] = closedURL(t) + "/api/v4"
 		res := runJob(t, job)
 		if res.Status != "runner_system_failure" || res.Stage("run:build_script") != nil {
@@ -61,7 +61,7 @@ func TestFaultJobStart(t *testing.T) {
 		inject(t, "every GitLab API answer takes 2s; PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=300ms",
 			"job success with ARTIFACT_URL_BUILD from the payload, no listed sibling; exactly one warning line")
 		p := newPipeline(t, gitlabtest.Latency(2*time.Second))
-		res := runJob(t, p.job(showVars, "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=300ms"))
+		res := runJob(t, deployJob(p, showVars, "PIPELINE_ARTIFACTS_RESOLVE_TIMEOUT=300ms"))
 		if res.Status != "success" {
 			t.Fatalf("status %s, want success; log:\n%s", res.Status, res.Log())
 		}

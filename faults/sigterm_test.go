@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 )
 
 // innerDriver stands in for a driver wrapped with --wrap whose prepare and
@@ -27,9 +28,9 @@ esac
 // configured runs a real config stage for the deploy job and returns the
 // environment later stages get (the stage environment plus job_env) and
 // the job's TMPDIR.
-func configured(t *testing.T, p pipelineFixture) ([]string, string) {
+func configured(t *testing.T, p runnersim.Seed) ([]string, string) {
 	t.Helper()
-	env, tmp := stageEnv(t, p.job(""))
+	env, tmp := stageEnv(t, deployJob(p, ""))
 	c := run(t, tmp, env, "config")
 	var out struct {
 		JobEnv map[string]string `json:"job_env"`
@@ -66,9 +67,9 @@ func TestFaultSIGTERM(t *testing.T) {
 		inject(t, "SIGTERM to config while GitLab stalls the pipeline-jobs listing",
 			"exit SYSTEM_FAILURE_EXIT_CODE (2); no JSON on stdout; no manifest written")
 		p := newPipeline(t)
-		p.gl.Stall(gitlabtest.RouteJobs)
-		listing := seen(p.gl, gitlabtest.RouteJobs)
-		env, tmp := stageEnv(t, p.job(""))
+		p.GL.Stall(gitlabtest.RouteJobs)
+		listing := seen(p.GL, gitlabtest.RouteJobs)
+		env, tmp := stageEnv(t, deployJob(p, ""))
 		c := start(t, tmp, env, "config")
 		waitChan(t, "the stalled listing request", listing)
 		c.signal(syscall.SIGTERM)
@@ -124,7 +125,7 @@ func TestFaultSIGTERM(t *testing.T) {
 			"the script and its child ended; script_failure with the script's own code (77) from BUILD_EXIT_CODE_FILE")
 		p := newPipeline(t)
 		pids := filepath.Join(t.TempDir(), "pids")
-		job := p.job(`trap 'exit 77' TERM; sleep 1000 & echo $! > ` + pids + `.tmp; echo $$ >> ` + pids + `.tmp; mv ` + pids + `.tmp ` + pids + `; sleep 1000`)
+		job := deployJob(p, `trap 'exit 77' TERM; sleep 1000 & echo $! > `+pids+`.tmp; echo $$ >> `+pids+`.tmp; mv `+pids+`.tmp `+pids+`; sleep 1000`)
 		job.OnBuildScript = func(cancel func()) {
 			waitFor(t, "the script's pid file", func() bool { _, err := os.Stat(pids); return err == nil })
 			cancel()

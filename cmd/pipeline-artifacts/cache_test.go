@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 )
 
 // TestConcurrentConfigStagesShareOneListing starts config stages of one
@@ -18,7 +19,7 @@ import (
 // lists; every other process waits on the host cache's lock and reads it.
 func TestConcurrentConfigStagesShareOneListing(t *testing.T) {
 	p := newPipeline(t, gitlabtest.OlderGitLab())
-	p.gl.AddToken(adminToken, projectID)
+	p.GL.AddToken(adminToken, projectID)
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(adminToken), 0o600); err != nil {
 		t.Fatal(err)
@@ -41,26 +42,22 @@ func TestConcurrentConfigStagesShareOneListing(t *testing.T) {
 			t.Errorf("config %d did not get the full listing: %s", i, out)
 		}
 	}
-	if n := p.gl.Count(gitlabtest.RouteJobs); n > 2 {
+	if n := p.GL.Count(gitlabtest.RouteJobs); n > 2 {
 		t.Errorf("GitLab saw %d pipeline-jobs listings for %d concurrent jobs, want at most 2", n, stages)
 	}
 }
 
 // configStage runs one config stage as the runner does and returns stdout.
-func configStage(t *testing.T, p pipeline, extra ...string) string {
+func configStage(t *testing.T, p runnersim.Seed, extra ...string) string {
 	tmp := t.TempDir()
-	job := p.job("")
-	if err := os.WriteFile(filepath.Join(tmp, "response.json"), job.Response, 0o600); err != nil {
+	env, err := runnersim.StageEnv(tmp, p.DeployJob(""))
+	if err != nil {
 		t.Error(err)
 		return ""
 	}
 	cmd := exec.Command(binary, "config")
 	cmd.Dir = tmp
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0", "TMPDIR=" + tmp,
-		"BUILD_FAILURE_EXIT_CODE=1", "SYSTEM_FAILURE_EXIT_CODE=2", "JOB_RESPONSE_FILE=" + filepath.Join(tmp, "response.json")}, extra...)
-	for k, v := range job.Variables {
-		cmd.Env = append(cmd.Env, "CUSTOM_ENV_"+k+"="+v)
-	}
+	cmd.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0"}, env...), extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

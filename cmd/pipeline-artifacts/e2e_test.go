@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,47 +36,14 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	projectID  = 42
-	pipelineID = 7001
+	projectID  = runnersim.SeedProject
 	adminToken = "glpat-ADMIN-SECRET-never-in-a-job"
 	jobToken   = "glcbt-JOBTOKEN-deploy"
 )
 
-// pipeline is the seed story's pipeline: build (done, with a site), two
-// parallel tests, and deploy, the job the runner is about to run.
-type pipeline struct {
-	gl     *gitlabtest.Server
-	build  *gitlabtest.FakeJob
-	deploy *gitlabtest.FakeJob
-}
-
-func newPipeline(t *testing.T, opts ...gitlabtest.Option) pipeline {
+func newPipeline(t *testing.T, opts ...gitlabtest.Option) runnersim.Seed {
 	t.Helper()
-	gl := gitlabtest.NewTest(t, opts...)
-	gl.AddProject(projectID)
-	gl.AddPipeline(projectID, pipelineID)
-	site := gitlabtest.MakeZip(t, map[string]string{"public/index.html": "<h1>hello</h1>"})
-	p := pipeline{gl: gl}
-	p.build = gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "build", Stage: "build", Artifact: site})
-	gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "test 1/2", Stage: "test"})
-	gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "test 2/2", Stage: "test"})
-	p.deploy = gl.AddJob(projectID, pipelineID, gitlabtest.JobSpec{Name: "deploy", Stage: "deploy", Token: jobToken})
-	return p
-}
-
-// job is the deploy job as GitLab hands it to the runner, declaring build
-// as its dependency.
-func (p pipeline) job(script string) runnersim.Job {
-	spec := runnersim.Spec{
-		APIURL: p.gl.APIURL(), ProjectID: projectID, PipelineID: pipelineID, JobID: p.deploy.ID,
-		Name: "deploy", Stage: "deploy", Token: jobToken,
-		Dependencies: []runnersim.Dependency{{ID: p.build.ID, Name: "build", ArtifactFilename: "artifacts.zip", ArtifactSize: 100}},
-	}
-	j := spec.Job()
-	j.Script = script
-	// The race runtime sleeps a second at exit unless told not to.
-	j.Environ = append(os.Environ(), "PIPELINE_ARTIFACTS_CACHE_TTL=0", "GORACE=atexit_sleep_ms=0")
-	return j
+	return runnersim.NewSeed(t, jobToken, opts...)
 }
 
 func custom(t *testing.T) runnersim.Custom {
@@ -102,19 +68,19 @@ const showEnv = `env | grep -E '^(ARTIFACT_|PIPELINE_ARTIFACTS_)' | sort; echo "
 
 func TestEndToEndCurrentGitLabGivesEverySibling(t *testing.T) {
 	p := newPipeline(t)
-	res := runJob(t, p.job(showEnv))
+	res := runJob(t, p.DeployJob(showEnv))
 	if res.Status != "success" {
 		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
 	}
 	out := res.Stage("run:build_script").Stdout
 	url := func(id int64) string {
-		return p.gl.APIURL() + "/projects/42/jobs/" + strconv.FormatInt(id, 10) + "/artifacts"
+		return p.GL.APIURL() + "/projects/42/jobs/" + strconv.FormatInt(id, 10) + "/artifacts"
 	}
 	for _, want := range []string{
-		"ARTIFACT_URL_BUILD=" + url(p.build.ID),
-		"ARTIFACT_JOB_ID_BUILD=" + strconv.FormatInt(p.build.ID, 10),
+		"ARTIFACT_URL_BUILD=" + url(p.Build.ID),
+		"ARTIFACT_JOB_ID_BUILD=" + strconv.FormatInt(p.Build.ID, 10),
 		"ARTIFACT_URL_TEST_1_2=", "ARTIFACT_URL_TEST_2_2=",
-		"ARTIFACT_URLS_TEST=" + url(p.build.ID+1) + " " + url(p.build.ID+2),
+		"ARTIFACT_URLS_TEST=" + url(p.Build.ID+1) + " " + url(p.Build.ID+2),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("job output lacks %q:\n%s", want, out)
@@ -126,14 +92,14 @@ func TestEndToEndCurrentGitLabGivesEverySibling(t *testing.T) {
 	if !strings.Contains(res.Log(), "3 siblings of pipeline 7001 from api (job token)") {
 		t.Errorf("no summary line in the job log:\n%s", res.Log())
 	}
-	if n := p.gl.Count(gitlabtest.RouteJobs); n != 1 {
+	if n := p.GL.Count(gitlabtest.RouteJobs); n != 1 {
 		t.Errorf("config listed the pipeline %d times, want 1", n)
 	}
 }
 
 func TestEndToEndManifestIsPrivateAndComplete(t *testing.T) {
 	p := newPipeline(t)
-	res := runJob(t, p.job(`stat -c %a "$PIPELINE_ARTIFACTS_MANIFEST"; cat "$PIPELINE_ARTIFACTS_MANIFEST"`))
+	res := runJob(t, p.DeployJob(`stat -c %a "$PIPELINE_ARTIFACTS_MANIFEST"; cat "$PIPELINE_ARTIFACTS_MANIFEST"`))
 	out := res.Stage("run:build_script").Stdout
 	mode, body, _ := strings.Cut(out, "\n")
 	if mode != "600" {
@@ -158,12 +124,12 @@ func TestEndToEndManifestIsPrivateAndComplete(t *testing.T) {
 
 func TestEndToEndOlderGitLabWithAdminTokenKeepsTheTokenFromTheJob(t *testing.T) {
 	p := newPipeline(t, gitlabtest.OlderGitLab())
-	p.gl.AddToken(adminToken, projectID)
+	p.GL.AddToken(adminToken, projectID)
 	tokenFile := filepath.Join(t.TempDir(), "read_api.token")
 	if err := os.WriteFile(tokenFile, []byte(adminToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	job := p.job(showEnv + `; cat "$PIPELINE_ARTIFACTS_API_TOKEN_FILE" 2>&1 || true`)
+	job := p.DeployJob(showEnv + `; cat "$PIPELINE_ARTIFACTS_API_TOKEN_FILE" 2>&1 || true`)
 	job.Environ = append(job.Environ, "PIPELINE_ARTIFACTS_API_TOKEN_FILE="+tokenFile)
 	res := runJob(t, job)
 	if res.Status != "success" {
@@ -186,7 +152,7 @@ func TestEndToEndOlderGitLabWithAdminTokenKeepsTheTokenFromTheJob(t *testing.T) 
 
 func TestEndToEndOlderGitLabWithoutAdminTokenRunsWithDeclaredDependencies(t *testing.T) {
 	p := newPipeline(t, gitlabtest.OlderGitLab())
-	res := runJob(t, p.job(showEnv))
+	res := runJob(t, p.DeployJob(showEnv))
 	if res.Status != "success" {
 		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
 	}
@@ -202,7 +168,7 @@ func TestEndToEndOlderGitLabWithoutAdminTokenRunsWithDeclaredDependencies(t *tes
 
 func TestEndToEndStrictFailsAsASystemFailure(t *testing.T) {
 	p := newPipeline(t, gitlabtest.OlderGitLab())
-	job := p.job("echo should not run")
+	job := p.DeployJob("echo should not run")
 	job.Environ = append(job.Environ, "PIPELINE_ARTIFACTS_STRICT=true")
 	res := runJob(t, job)
 	if res.Status != "runner_system_failure" || res.Stage("run:build_script") != nil {
@@ -212,7 +178,7 @@ func TestEndToEndStrictFailsAsASystemFailure(t *testing.T) {
 
 func TestEndToEndScriptExitCodeReachesTheRunner(t *testing.T) {
 	p := newPipeline(t)
-	res := runJob(t, p.job("echo failing; exit 3"))
+	res := runJob(t, p.DeployJob("echo failing; exit 3"))
 	if res.Status != "script_failure" || res.ExitCode != 3 {
 		t.Fatalf("status %s exit %d, want script_failure 3; log:\n%s", res.Status, res.ExitCode, res.Log())
 	}
@@ -224,7 +190,7 @@ func TestEndToEndScriptExitCodeReachesTheRunner(t *testing.T) {
 func TestEndToEndCancelEndsTheScriptAndItsChildren(t *testing.T) {
 	p := newPipeline(t)
 	pids := filepath.Join(t.TempDir(), "pids")
-	job := p.job(`sleep 1000 & echo $! > ` + pids + `.tmp; echo $$ >> ` + pids + `.tmp; mv ` + pids + `.tmp ` + pids + `; sleep 1000`)
+	job := p.DeployJob(`sleep 1000 & echo $! > ` + pids + `.tmp; echo $$ >> ` + pids + `.tmp; mv ` + pids + `.tmp ` + pids + `; sleep 1000`)
 	job.OnBuildScript = func(cancel func()) {
 		waitForFile(t, pids)
 		cancel()
@@ -261,18 +227,14 @@ func waitForFile(t *testing.T, path string) {
 	}
 }
 
-// waitGone waits until pid no longer runs (a zombie counts as gone: nothing
-// reaps orphans in some sandboxes).
+// waitGone waits until pid no longer runs.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for {
-		if syscall.Kill(pid, 0) != nil || isZombie(pid) {
-			return
-		}
+	for !runnersim.Gone(pid) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("process %d outlived the cancelled job", pid)
@@ -281,27 +243,18 @@ func waitGone(t *testing.T, pid int) {
 	}
 }
 
-func isZombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	_, after, _ := strings.Cut(string(b), ") ")
-	return strings.HasPrefix(after, "Z")
-}
-
 // TestEndToEndAdminTokenGoesOnlyToTheRunnersGitLab: a pipeline can redefine
 // CI_API_V4_URL; the admin token must still only go to the host the
 // runner's payload came from.
 func TestEndToEndAdminTokenGoesOnlyToTheRunnersGitLab(t *testing.T) {
 	p := newPipeline(t, gitlabtest.OlderGitLab())
-	p.gl.AddToken(adminToken, projectID)
+	p.GL.AddToken(adminToken, projectID)
 	attacker := gitlabtest.NewTest(t, gitlabtest.OlderGitLab())
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(adminToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	job := p.job("true")
+	job := p.DeployJob("true")
 	job.Variables["CI_API_V4_URL"] = attacker.APIURL() // a job variable overriding the predefined one
 	job.Environ = append(job.Environ, "PIPELINE_ARTIFACTS_API_TOKEN_FILE="+tokenFile)
 	res := runJob(t, job)

@@ -24,7 +24,7 @@ func wrappedDriver(t *testing.T) runnersim.Custom {
 
 func TestEndToEndWrappedDriverJobSeesTheVariables(t *testing.T) {
 	p := newPipeline(t)
-	job := p.job(`echo "url=$ARTIFACT_URL_BUILD"; echo "inner=${INNER_DRIVER:-unset}"; jq -r '.siblings[0].name' "$PIPELINE_ARTIFACTS_MANIFEST" 2>/dev/null || grep -o '"name":"build"' "$PIPELINE_ARTIFACTS_MANIFEST"; echo "leak=${CUSTOM_ENV_CI_JOB_ID:-none}"`)
+	job := p.DeployJob(`echo "url=$ARTIFACT_URL_BUILD"; echo "inner=${INNER_DRIVER:-unset}"; jq -r '.siblings[0].name' "$PIPELINE_ARTIFACTS_MANIFEST" 2>/dev/null || grep -o '"name":"build"' "$PIPELINE_ARTIFACTS_MANIFEST"; echo "leak=${CUSTOM_ENV_CI_JOB_ID:-none}"`)
 	res, err := wrappedDriver(t).RunJob(t.Context(), job)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestEndToEndWrappedDriverJobSeesTheVariables(t *testing.T) {
 		t.Fatalf("status %s; log:\n%s", res.Status, res.Log())
 	}
 	out := res.Stage("run:build_script").Stdout
-	for _, want := range []string{"url=" + p.gl.APIURL() + "/projects/42/jobs/", "build", "leak=none"} {
+	for _, want := range []string{"url=" + p.GL.APIURL() + "/projects/42/jobs/", "build", "leak=none"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("job output lacks %q:\n%s", want, out)
 		}
@@ -51,7 +51,7 @@ func TestEndToEndWrappedDriverJobSeesTheVariables(t *testing.T) {
 
 func TestEndToEndWrappedDriverKeepsExitCodes(t *testing.T) {
 	p := newPipeline(t)
-	res, err := wrappedDriver(t).RunJob(t.Context(), p.job("exit 3"))
+	res, err := wrappedDriver(t).RunJob(t.Context(), p.DeployJob("exit 3"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestEndToEndWrappedDriverKeepsExitCodes(t *testing.T) {
 // way a pre_build_script does, with a job's CI_* variables.
 func TestEnvHookForOtherExecutors(t *testing.T) {
 	p := newPipeline(t)
-	vars := p.job("").Variables
+	vars := p.DeployJob("").Variables
 	run := func(t *testing.T, extra ...string) (string, string) {
 		cmd := exec.Command("bash", "-c", `eval "$(`+binary+` env)"; echo "url=$ARTIFACT_URL_BUILD"; echo "group=$ARTIFACT_URLS_TEST"; test -s "$PIPELINE_ARTIFACTS_MANIFEST" && echo manifest-ok`)
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0", "TMPDIR=" + t.TempDir()}
@@ -82,7 +82,7 @@ func TestEnvHookForOtherExecutors(t *testing.T) {
 	}
 	t.Run("current GitLab exports every sibling", func(t *testing.T) {
 		out, _ := run(t)
-		for _, want := range []string{"url=" + p.gl.APIURL() + "/projects/42/jobs/", "group=" + p.gl.APIURL(), "manifest-ok"} {
+		for _, want := range []string{"url=" + p.GL.APIURL() + "/projects/42/jobs/", "group=" + p.GL.APIURL(), "manifest-ok"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
