@@ -371,11 +371,11 @@ func stageEnv(t *testing.T, job runnersim.Job) ([]string, string) {
 
 func custom(t *testing.T) runnersim.Custom {
 	t.Helper()
-	runners, err := runnersim.LoadConfig("../examples/config.toml", map[string]string{"/usr/local/bin/pipeline-artifacts": binary})
-	if err != nil || len(runners) != 1 {
-		t.Fatalf("examples/config.toml: %v (%d custom runners)", err, len(runners))
+	c, err := runnersim.LoadDriver("../examples/config.toml", binary, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return runners[0].Custom
+	return c
 }
 
 func runJob(t *testing.T, job runnersim.Job) *runnersim.Result {

@@ -133,13 +133,10 @@ func (b *bench) setup(ctx context.Context) error {
 		os.RemoveAll(b.tmp)
 		return fmt.Errorf("go build: %w", err)
 	}
-	runners, err := runnersim.LoadConfig(filepath.Join(b.root, "examples", "config.toml"),
-		map[string]string{"/usr/local/bin/pipeline-artifacts": b.binary})
-	if err != nil || len(runners) == 0 {
+	if b.driver, err = runnersim.LoadDriver(filepath.Join(b.root, "examples", "config.toml"), b.binary, nil); err != nil {
 		os.RemoveAll(b.tmp)
-		return errors.Join(errors.New("examples/config.toml has no custom runner"), err)
+		return err
 	}
-	b.driver = runners[0].Custom
 	return nil
 }
 

@@ -13,13 +13,11 @@ import (
 func wrappedDriver(t *testing.T) runnersim.Custom {
 	t.Helper()
 	inner, _ := filepath.Abs("../../examples/wrap/inner-driver.sh")
-	runners, err := runnersim.LoadConfig("../../examples/wrap/config.toml", map[string]string{
-		"/usr/local/bin/pipeline-artifacts": binary, "/opt/inner-driver/inner-driver.sh": inner,
-	})
-	if err != nil || len(runners) != 1 {
-		t.Fatalf("examples/wrap/config.toml: %v", err)
+	c, err := runnersim.LoadDriver("../../examples/wrap/config.toml", binary, map[string]string{"/opt/inner-driver/inner-driver.sh": inner})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return runners[0].Custom
+	return c
 }
 
 func TestEndToEndWrappedDriverJobSeesTheVariables(t *testing.T) {

@@ -82,11 +82,9 @@ func (s *story) setup(ctx context.Context) error {
 	if s.jobs, err = runnersim.LoadPipeline(filepath.Join(s.root, "examples", ".gitlab-ci.yml")); err != nil {
 		return err
 	}
-	runners, err := runnersim.LoadConfig(filepath.Join(s.root, "examples", "config.toml"), map[string]string{"/usr/local/bin/pipeline-artifacts": s.binary})
-	if err != nil || len(runners) == 0 {
-		return errors.Join(errors.New("examples/config.toml has no custom runner"), err)
+	if s.driver, err = runnersim.LoadDriver(filepath.Join(s.root, "examples", "config.toml"), s.binary, nil); err != nil {
+		return err
 	}
-	s.driver = runners[0].Custom
 	if err := s.fakeRunnerHelper(); err != nil {
 		return err
 	}

@@ -73,3 +73,23 @@ func (c *Custom) rewrite(m map[string]string) {
 		}
 	}
 }
+
+// InstallPath is where README.md and the examples install the binary.
+const InstallPath = "/usr/local/bin/pipeline-artifacts"
+
+// LoadDriver reads the one custom executor of a config.toml with
+// InstallPath pointed at binary (and any other path in rewrite replaced).
+func LoadDriver(path, binary string, rewrite map[string]string) (Custom, error) {
+	m := map[string]string{InstallPath: binary}
+	for k, v := range rewrite {
+		m[k] = v
+	}
+	runners, err := LoadConfig(path, m)
+	if err != nil {
+		return Custom{}, err
+	}
+	if len(runners) != 1 {
+		return Custom{}, fmt.Errorf("%s: want one custom executor, found %d", path, len(runners))
+	}
+	return runners[0].Custom, nil
+}
