@@ -200,6 +200,7 @@ func countCerts(b []byte) (n, expired int) {
 }
 
 func (d *doctor) client(kind gitlab.AuthKind, token string) (*gitlab.Client, error) {
+	maskSecret(token) // as newClient does: every token we read is masked in logs
 	retries := d.o.retryMax
 	if retries == 0 {
 		retries = 2 // an admin at a terminal wants an answer, not a long backoff
