@@ -80,10 +80,10 @@ func (d *directory) applyEnd64(b []byte, at int64) error {
 // their word.
 func (d directory) check() error {
 	switch {
-	case d.offset > uint64(d.end) || d.size > uint64(d.end)-d.offset:
-		return formatError("the central directory (%d bytes at %d) lies outside the archive", d.size, d.offset)
 	case d.size > maxDirectorySize:
 		return formatError("a central directory of %d bytes is over the limit of %d", d.size, maxDirectorySize)
+	case d.offset > uint64(d.end) || d.size > uint64(d.end)-d.offset:
+		return formatError("the central directory (%d bytes at %d) lies outside the archive", d.size, d.offset)
 	case d.entries > maxEntries:
 		return formatError("%d entries are over the limit of %d", d.entries, maxEntries)
 	case d.entries > d.size/centralLen:
