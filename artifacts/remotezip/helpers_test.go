@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -175,14 +176,14 @@ func (s *archiveServer) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"message":"401 Unauthorized"}`, http.StatusUnauthorized)
 		return
 	}
-	cw := &countingWriter{ResponseWriter: w, n: &s.sent}
-	if s.hook != nil && s.hook(n, cw, r) {
-		return
-	}
 	s.mu.Lock()
 	data, etag := s.data, s.etag
 	s.mu.Unlock()
 	w.Header().Set("ETag", etag)
+	cw := &countingWriter{ResponseWriter: w, n: &s.sent}
+	if s.hook != nil && s.hook(n, cw, r) {
+		return
+	}
 	http.ServeContent(cw, r, "artifacts.zip", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), bytes.NewReader(data))
 }
 
@@ -234,3 +235,5 @@ func openHTTP(t testing.TB, s *archiveServer) (*remotezip.HTTPSource, *remotezip
 }
 
 func errorIs(err, target error) bool { return err != nil && errors.Is(err, target) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -142,6 +142,8 @@ func (s *HTTPSource) tailStart(resp *http.Response) (int64, error) {
 		v := resp.Header.Get("Content-Range")
 		cr, err := parseContentRange(v)
 		switch {
+		case err != nil && strings.HasSuffix(v, "/0"): // net/http's answer for an empty file
+			return 0, stop(formatError("the archive is empty"))
 		case err != nil:
 			return 0, stop(err)
 		case cr.total < 0:
