@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +178,37 @@ func TestUnextractableEntries(t *testing.T) {
 		if _, err := a.Extract(t.Context(), name, &bytes.Buffer{}); !errorIs(err, remotezip.ErrUnsupported) || !strings.Contains(err.Error(), why) {
 			t.Errorf("Extract(%q) = %v, want ErrUnsupported saying %q", name, err, why)
 		}
+	}
+}
+
+func TestExtractFileLeavesNothingOnFailure(t *testing.T) {
+	good := rawZip{entries: []rawEntry{{name: "a.txt", data: []byte("hello")}}}.bytes()
+	bad := bytes.Clone(good)
+	bad[30+5] ^= 1 // the data no longer matches its CRC-32
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(dst, []byte("before"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := remotezip.Open(t.Context(), remotezip.NewReaderAt(bytes.NewReader(bad), int64(len(bad))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.ExtractFile(t.Context(), "a.txt", dst); !errorIs(err, remotezip.ErrChecksum) {
+		t.Fatalf("ExtractFile: %v, want ErrChecksum", err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "before" {
+		t.Errorf("the existing file now holds %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files in the directory, want the one that was there", len(ents))
+	}
+	a, err = remotezip.Open(t.Context(), remotezip.NewReaderAt(bytes.NewReader(good), int64(len(good))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, n, err := a.ExtractFile(t.Context(), "a.txt", dst)
+	if b, _ := os.ReadFile(dst); err != nil || n != 5 || string(b) != "hello" || e.Name != "a.txt" {
+		t.Errorf("ExtractFile = %v, %d, %v; file holds %q", e.Name, n, err, b)
 	}
 }

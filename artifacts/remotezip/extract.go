@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -24,6 +27,57 @@ func (a *Archive) Extract(ctx context.Context, name string, w io.Writer) (int64,
 	if err != nil {
 		return 0, err
 	}
+	return a.extract(ctx, e, w)
+}
+
+// ExtractFile extracts the entry a user's name denotes (see Extract) into
+// the file dst through a temporary file next to it, renamed into place only
+// once the CRC-32 and size are checked: on any error nothing is left at dst
+// and a file already there is untouched. The file gets the entry's
+// permission bits (0644 when the archive records none) and modification
+// time. It returns the entry and the bytes written.
+func (a *Archive) ExtractFile(ctx context.Context, name, dst string) (Entry, int64, error) {
+	e, err := a.Lookup(name)
+	if err != nil {
+		return Entry{}, 0, err
+	}
+	if err := extractable(e); err != nil {
+		return Entry{}, 0, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.part")
+	if err != nil {
+		return Entry{}, 0, err
+	}
+	n, err := a.extract(ctx, e, f)
+	if err == nil {
+		err = finish(f, e)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return Entry{}, n, err
+	}
+	return e, n, nil
+}
+
+// finish gives the extracted file the entry's mode and time.
+func finish(f *os.File, e Entry) error {
+	perm := e.Mode.Perm()
+	if perm == 0 {
+		perm = 0o644
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	return os.Chtimes(f.Name(), time.Time{}, e.Modified)
+}
+
+func (a *Archive) extract(ctx context.Context, e Entry, w io.Writer) (int64, error) {
 	if err := extractable(e); err != nil {
 		return 0, err
 	}

@@ -47,11 +47,17 @@ func TestOneFileThroughTheRunnerRoute(t *testing.T) {
 		{"GitLab serves the ranges itself", false, nil, 2, 0},
 		{"after a redirect the ranges go to the object store without the token", true, nil, 1, 2},
 		{"an expired signed URL is renewed through GitLab", true,
-			func(_ *gitlabtest.Server, store *gitlabtest.ObjectStore) { store.FailNext(gitlabtest.RouteObject, 1, http.StatusForbidden) }, 2, 3},
+			func(_ *gitlabtest.Server, store *gitlabtest.ObjectStore) {
+				store.FailNext(gitlabtest.RouteObject, 1, http.StatusForbidden)
+			}, 2, 3},
 		{"a body the object store cuts is resumed", true,
-			func(_ *gitlabtest.Server, store *gitlabtest.ObjectStore) { store.CutBodyAfter(gitlabtest.RouteObject, 100_000) }, 1, 3},
+			func(_ *gitlabtest.Server, store *gitlabtest.ObjectStore) {
+				store.CutBodyAfter(gitlabtest.RouteObject, 100_000)
+			}, 1, 3},
 		{"a 503 from GitLab is retried", false,
-			func(gl *gitlabtest.Server, _ *gitlabtest.ObjectStore) { gl.FailNext(gitlabtest.RouteRunnerArtifacts, 1, 503) }, 3, 0},
+			func(gl *gitlabtest.Server, _ *gitlabtest.ObjectStore) {
+				gl.FailNext(gitlabtest.RouteRunnerArtifacts, 1, 503)
+			}, 3, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/remotezip"
@@ -216,9 +217,14 @@ func TestBrokenBodyIsResumedWhereItBroke(t *testing.T) {
 	big := noise(1<<20, 4)
 	data := zipOf(t, "", file{name: "first.bin", data: big}, file{name: "pad.bin", data: noise(1<<20, 5)})
 	s := serveArchive(t, data)
-	var ranges []string
+	var (
+		mu     sync.Mutex
+		ranges []string
+	)
 	s.hook = func(n int64, w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
 		ranges = append(ranges, r.Header.Get("Range"))
+		mu.Unlock()
 		if n != 2 {
 			return false
 		}
@@ -234,6 +240,8 @@ func TestBrokenBodyIsResumedWhereItBroke(t *testing.T) {
 	if _, err := a.Extract(t.Context(), "first.bin", &buf); err != nil || !bytes.Equal(buf.Bytes(), big) {
 		t.Fatalf("Extract: %v (%d bytes)", err, buf.Len())
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if len(ranges) != 3 || !strings.HasPrefix(ranges[2], "bytes=300000-") {
 		t.Errorf("ranges asked: %q, want the third to resume at byte 300000", ranges)
 	}
