@@ -31,7 +31,13 @@ type Doer interface {
 	Do(ctx context.Context, u gitlab.Unit) error
 }
 
-// HTTPSource reads an archive by HTTP Range requests. The first request
+// HTTPSource reads an archive by HTTP Range requests. GitLab answers them on
+// its archive routes: Workhorse serves an archive on disk with
+// http.ServeContent
+// (https://gitlab.com/gitlab-org/gitlab/-/blob/master/workhorse/internal/sendfile/sendfile.go)
+// and passes Range and If-Range on when it proxies object storage
+// (https://gitlab.com/gitlab-org/gitlab/-/blob/master/workhorse/internal/sendurl/sendurl.go);
+// object stores answer them after a redirect. The first request
 // learns the archive's length and validator; every later answer must carry
 // the same ones, so bytes of two versions of the archive are never combined.
 // After a redirect (GitLab to object storage) later reads go to the URL
