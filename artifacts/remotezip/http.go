@@ -155,7 +155,7 @@ func (s *HTTPSource) tailStart(resp *http.Response) (int64, error) {
 		case cr.total < 0:
 			return 0, stop(fmt.Errorf("the server did not say the archive's length (Content-Range %q)", v))
 		case cr.end != cr.total-1 || cr.end-cr.start+1 > tailSize:
-			return 0, stop(fmt.Errorf("asked for the last %d bytes, the server sent %q", tailSize, v))
+			return 0, stop(fmt.Errorf("GET %s: asked for the last %d bytes, the server sent %q: %w", gitlab.Redact(resp.Request.URL), tailSize, v, ErrNoRanges))
 		}
 		s.size = cr.total
 		return cr.start, nil
