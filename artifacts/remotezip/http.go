@@ -130,13 +130,14 @@ func (s *HTTPSource) handleTail(resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	s.etag, s.modified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 	buf := make([]byte, s.size-start)
 	n, err := io.ReadFull(resp.Body, buf)
 	s.received.Add(int64(n))
 	if err != nil {
 		return fmt.Errorf("reading the end of the archive: %w", err)
 	}
+	// Pinned only now: a retry of this request starts afresh, without If-Range.
+	s.etag, s.modified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 	s.tail = buf
 	return nil
 }
@@ -184,10 +185,10 @@ func (s *HTTPSource) WriteRange(ctx context.Context, w io.Writer, off, n int64) 
 		return err
 	}
 	tailOff := s.size - int64(len(s.tail))
-	if n == 0 || off+n <= tailOff {
-		if n == 0 {
-			return nil
-		}
+	switch {
+	case n == 0:
+		return nil
+	case off+n <= tailOff:
 		return s.fetch(ctx, w, off, n)
 	}
 	if head := tailOff - off; head > 0 {
