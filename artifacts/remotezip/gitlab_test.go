@@ -101,3 +101,23 @@ func TestRunnerRouteWithoutRangesFailsClearly(t *testing.T) {
 		t.Fatalf("NewHTTP: %v, want ErrNoRanges", err)
 	}
 }
+
+func TestCutFirstAnswerIsAskedAgain(t *testing.T) {
+	data := zipOf(t, "", file{name: "a", data: []byte("A")}, file{name: "pad", data: noise(1<<20, 12)})
+	gl, c, u := runnerRoute(t, data, false)
+	gl.CutBodyAfter(gitlabtest.RouteRunnerArtifacts, 1000)
+	src, err := remotezip.NewHTTP(t.Context(), c, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := remotezip.Open(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := extractString(t, a, "a"); got != "A" {
+		t.Errorf("a = %q", got)
+	}
+	if n := gl.Count(gitlabtest.RouteRunnerArtifacts); n != 3 {
+		t.Errorf("%d requests, want 3 (tail cut, tail, entry)", n)
+	}
+}
