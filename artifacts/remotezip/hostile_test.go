@@ -109,7 +109,10 @@ func TestServersThatMustNotBeTrusted(t *testing.T) {
 			func(n int64, w http.ResponseWriter, r *http.Request) bool { r.Header.Del("Range"); return false },
 			remotezip.ErrNoRanges, remotezip.ErrNoRanges, 0},
 		{"a server answering the first request with the whole archive as one range is refused",
-			func(n int64, w http.ResponseWriter, r *http.Request) bool { r.Header.Set("Range", "bytes=0-"); return false },
+			func(n int64, w http.ResponseWriter, r *http.Request) bool {
+				r.Header.Set("Range", "bytes=0-")
+				return false
+			},
 			remotezip.ErrNoRanges, remotezip.ErrNoRanges, 0},
 		{"a server ignoring Range later is refused unread",
 			func(n int64, w http.ResponseWriter, r *http.Request) bool {
