@@ -7,11 +7,12 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // ANSI colours of the runner's own job-log lines (yellow warnings, bold red
@@ -39,7 +40,7 @@ func (f *jobLogFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	if !useColour() {
 		colour = ""
 	}
-	b.WriteString(colour + prefix + masked(e.Message))
+	b.WriteString(colour + prefix + secret.Mask(e.Message))
 	if e.Logger.IsLevelEnabled(logrus.DebugLevel) && len(e.Data) > 0 {
 		keys := make([]string, 0, len(e.Data))
 		for k := range e.Data {
@@ -47,7 +48,7 @@ func (f *jobLogFormatter) Format(e *logrus.Entry) ([]byte, error) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			fmt.Fprintf(&b, " %s=%s", k, masked(fmt.Sprint(e.Data[k])))
+			fmt.Fprintf(&b, " %s=%s", k, secret.Mask(fmt.Sprint(e.Data[k])))
 		}
 	}
 	if colour != "" {
@@ -68,33 +69,9 @@ func useColour() bool {
 	return term.IsTerminal(int(os.Stderr.Fd()))
 }
 
-// secrets holds every token this process has read; the formatter masks
-// them at every level, so that a token reaching a message by accident (an
-// upstream error quoting a header, say) still never prints.
-var secrets struct {
-	sync.Mutex
-	values []string
-}
-
-// maskSecret registers a token for masking. Short values are ignored: they
-// would mask ordinary words.
-func maskSecret(v string) {
-	if len(v) < 8 {
-		return
-	}
-	secrets.Lock()
-	defer secrets.Unlock()
-	secrets.values = append(secrets.values, v)
-}
-
-func masked(s string) string {
-	secrets.Lock()
-	defer secrets.Unlock()
-	for _, v := range secrets.values {
-		s = strings.ReplaceAll(s, v, "[MASKED]")
-	}
-	return s
-}
+// maskSecret registers a token with the process-wide register every output
+// path masks with.
+func maskSecret(v string) { secret.Register(v) }
 
 // inJobLog tells whether stderr ends up in a GitLab job log, where
 // collapsible sections render.
@@ -113,7 +90,7 @@ func section(name, header string, start, end time.Time, body []string) {
 		b.WriteString("  " + l + "\n")
 	}
 	b.WriteString(sectionEnd(name, end))
-	_, _ = io.WriteString(logrus.StandardLogger().Out, masked(b.String()))
+	_, _ = io.WriteString(logrus.StandardLogger().Out, secret.Mask(b.String()))
 }
 
 func sectionStart(name, header string, at time.Time) string {

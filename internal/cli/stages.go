@@ -168,7 +168,7 @@ func runRun(ctx context.Context, o StageOptions, args []string) error {
 	defer signal.Stop(sigs)
 	err = executor.RunScript(context.WithoutCancel(ctx), executor.RunOptions{
 		Script: args[0], Env: executor.JobEnvironment(o.Environ, nil, isOurSetting),
-		Stdout: o.Stdout, Stderr: o.Stderr, Signals: sigs, GracePeriod: o.KillGrace,
+		Stdout: unmasked(o.Stdout), Stderr: unmasked(o.Stderr), Signals: sigs, GracePeriod: o.KillGrace,
 	})
 	return scriptOutcome(se, err)
 }

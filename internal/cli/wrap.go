@@ -22,7 +22,7 @@ import (
 // environment and streams, forwarding SIGTERM and SIGINT to it as they come.
 func runInner(ctx context.Context, o StageOptions, argv []string, stdout *bytes.Buffer) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Environ, nil, o.Stdout, o.Stderr
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Environ, nil, unmasked(o.Stdout), unmasked(o.Stderr)
 	if stdout != nil {
 		cmd.Stdout = stdout
 	}
