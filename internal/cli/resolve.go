@@ -49,7 +49,8 @@ func readPayload(path string) (*hooks.Payload, error) {
 }
 
 // stageTarget prefers the payload's ids: job variables can be overridden by
-// a pipeline's author, the payload cannot (gitlab-protocol.md §1.4).
+// a pipeline's author, the payload cannot (docs/protocol.md, "Environment of
+// a stage").
 func stageTarget(se *executor.StageEnv, p *hooks.Payload) hooks.Target {
 	t := hooks.Target{
 		APIURL:    se.JobVar("CI_API_V4_URL"),
