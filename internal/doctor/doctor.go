@@ -80,7 +80,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer cancel()
 	d := &run{o: o, apiURL: apiURL, report: &Report{}}
 	for _, step := range []func(context.Context){
-		d.checkCA, d.readAdminToken, d.connect, d.checkAdmin, d.checkJobToken, d.probeRoutes,
+		d.checkCA, d.readAdminToken, d.connect, d.checkJobToken, d.checkAdmin, d.jobListing, d.probeRoutes,
 		d.checkCacheDir, d.checkCommands,
 	} {
 		step(ctx)

@@ -205,8 +205,7 @@ func (d *run) checkJobToken(ctx context.Context) {
 		return
 	}
 	d.report.Job.Identity = Allowed
-	d.add(CheckJobToken, OK, Accepted, "job token accepted by GitLab (GET /job): a running job's of pipeline %d", d.o.PipelineID)
-	d.jobListing(ctx, c)
+	d.add(CheckJobToken, OK, Accepted, "job token accepted by GitLab (GET /job): it belongs to a running job of pipeline %d", d.o.PipelineID)
 }
 
 // jobTarget fills in project and pipeline from the token's own job when
@@ -231,7 +230,15 @@ func (d *run) jobTarget(ctx context.Context, c *gitlab.Client) error {
 
 // jobListing lists the pipeline with the job token. A refusal is a warning:
 // the admin token may stand in.
-func (d *run) jobListing(ctx context.Context, c *gitlab.Client) {
+func (d *run) jobListing(ctx context.Context) {
+	if d.report.Job.Identity != Allowed {
+		return
+	}
+	c, err := d.client(gitlab.JobToken, d.o.JobToken)
+	if err != nil {
+		d.add(CheckJobListing, Warn, NotTested, "job token not tested: %v", err)
+		return
+	}
 	jobs, err := c.PipelineJobs(ctx, d.o.ProjectID, d.o.PipelineID, gitlab.ListOptions{})
 	d.report.Job.ListJobs = grantOf(err)
 	switch d.report.Job.ListJobs {

@@ -85,8 +85,10 @@ func (d *run) childFinding() {
 		d.add(CheckChildren, Warn, WithJobToken, "job token lists trigger jobs only on …/trigger_jobs, not …/bridges: child pipelines need the admin token here")
 	case a.AdminBridges == Allowed:
 		d.add(CheckChildren, OK, NeedsAdmin, "child pipelines need the admin token here: the job token may not list trigger jobs, the admin token may")
-	case a.ListBridges == Denied && d.adminSt != adminLists:
-		d.add(CheckChildren, Warn, NotListed, "jobs in child pipelines stay unseen: the job token may not list trigger jobs here and no working admin token does")
+	case a.ListBridges == Denied && d.adminSt == adminNone:
+		d.add(CheckChildren, Warn, NotListed, "jobs in child pipelines stay unseen: the job token may not list trigger jobs here and no admin token is configured")
+	case a.ListBridges == Denied:
+		d.add(CheckChildren, Warn, NotListed, "jobs in child pipelines stay unseen unless the admin token lists trigger jobs: the job token may not, and the admin token could not be tried (see above)")
 	default:
 		d.add(CheckChildren, Skip, NotTested, "child pipelines: listing trigger jobs not tested (needs a running job's token)")
 	}
