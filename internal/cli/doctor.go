@@ -65,7 +65,6 @@ func doctorCommand(s streams) *ucli.Command {
 // runDoctor runs the checks, prints one line per finding and the verdict,
 // and fails when a job would not get its siblings or a check failed.
 func runDoctor(ctx context.Context, o DoctorOptions) error {
-	maskSecret(o.JobToken)
 	r, err := doctor.Run(ctx, doctor.Options{
 		URL: o.URL, CAFile: o.CAFile, APITokenFile: o.APITokenFile, JobToken: o.JobToken,
 		ProjectID: o.ProjectID, PipelineID: o.PipelineID, CacheDir: o.CacheDir, CacheTTL: o.CacheTTL,

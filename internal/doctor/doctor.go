@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // Options are what doctor is told: the stages' settings that matter to it,
@@ -76,6 +77,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	secret.Register(o.JobToken) // every token doctor holds is masked wherever it prints
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	d := &run{o: o, apiURL: apiURL, report: &Report{}}
