@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -160,7 +161,7 @@ func (d *run) client(kind gitlab.AuthKind, token string) (*gitlab.Client, error)
 func statusOf(err error) string {
 	var ae *gitlab.APIError
 	if errors.As(err, &ae) {
-		return fmt.Sprintf("%d %s", ae.StatusCode, httpStatusText(ae.StatusCode))
+		return fmt.Sprintf("%d %s", ae.StatusCode, http.StatusText(ae.StatusCode))
 	}
 	return err.Error()
 }

@@ -1,7 +1,5 @@
 package doctor
 
-import "net/http"
-
 // Status is how a finding bears on the host.
 type Status int
 
@@ -110,5 +108,3 @@ type JobAccess struct {
 	// may not list child pipelines.
 	AdminBridges Grant
 }
-
-func httpStatusText(code int) string { return http.StatusText(code) }
