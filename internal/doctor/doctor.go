@@ -74,11 +74,14 @@ func (r *Report) Find(c Check) []Finding {
 // Run checks the host and probes the instance. Its error is a *UsageError
 // for bad options; every other problem is a finding.
 func Run(ctx context.Context, o Options) (*Report, error) {
+	// Every credential doctor is handed is masked wherever it prints, one
+	// pasted into --url included.
+	secret.Register(o.JobToken)
+	secret.RegisterURL(o.URL)
 	apiURL, err := apiURLOf(o)
 	if err != nil {
 		return nil, err
 	}
-	secret.Register(o.JobToken) // every token doctor holds is masked wherever it prints
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	d := &run{o: o, apiURL: apiURL, report: &Report{}}
