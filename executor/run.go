@@ -79,10 +79,16 @@ func RunScript(ctx context.Context, o RunOptions) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start stage script: %w", err)
 	}
+	return scriptResult(supervise(ctx, cmd, o.Signals, o.GracePeriod))
+}
+
+// supervise waits for a started command whose process group it relays
+// cancellation and signals to, and returns Wait's error.
+func supervise(ctx context.Context, cmd *exec.Cmd, signals <-chan os.Signal, grace time.Duration) error {
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
-	g := &group{leader: cmd.Process, grace: o.GracePeriod}
-	return scriptResult(g.supervise(ctx, o.Signals, waited))
+	g := &group{leader: cmd.Process, grace: grace}
+	return g.supervise(ctx, signals, waited)
 }
 
 func (o RunOptions) command() *exec.Cmd {

@@ -16,12 +16,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/testbin"
 )
 
 // binary is the pipeline-artifacts built once, with the race detector, for
@@ -29,21 +29,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pa-faults")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "pipeline-artifacts")
-	build := exec.Command("go", "build", "-race", "-o", binary, "./cmd/pipeline-artifacts")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		os.RemoveAll(dir)
-		panic(err)
+	var err error
+	if binary, err = testbin.Path("-race"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	code := m.Run()
 	printTable(os.Stdout)
-	os.RemoveAll(dir)
 	os.Exit(code)
 }
 

@@ -5,11 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -105,9 +103,9 @@ func (c *Cache) write(path string, e cacheEntry) error {
 	return writeFileAtomic(path, data)
 }
 
-// lock takes an exclusive flock on path, polling so that ctx can end the
-// wait. The kernel drops the lock when its holder dies, so a killed
-// process never blocks the others.
+// lock takes an exclusive lock on path, polling so that ctx can end the
+// wait. The operating system drops the lock when its holder dies, so a
+// killed process never blocks the others.
 func (c *Cache) lock(ctx context.Context, path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -120,13 +118,13 @@ func (c *Cache) lock(ctx context.Context, path string) (func(), error) {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		locked, err := tryLock(f)
+		if err != nil {
 			f.Close()
 			return nil, err
+		}
+		if locked {
+			return func() { unlock(f); f.Close() }, nil
 		}
 		select {
 		case <-ctx.Done():

@@ -3,8 +3,8 @@ package main_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,25 +14,19 @@ import (
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/testbin"
 )
 
 // binary is the pipeline-artifacts built once for every end-to-end test.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pa-e2e")
-	if err != nil {
-		panic(err)
+	var err error
+	if binary, err = testbin.Path("-race"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "pipeline-artifacts")
-	out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput()
-	if err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 const (

@@ -16,6 +16,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // Set by the linker: -ldflags "-X .../internal/cli.version=v1.2.3 -X .../internal/cli.commit=abc".
@@ -27,18 +28,17 @@ var (
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gitlab.Version = version
+	stdout, out := masking(stdout)
+	stderr, _ = masking(stderr)
 	app := newApp(stdout, stderr)
+	binaryStdout(app.Commands, out)
 	err := app.RunContext(ctx, args)
 	if err != nil && !errors.Is(err, errPrinted) {
-		fmt.Fprintf(stderr, "pipeline-artifacts: %v\n", err)
+		// A server's error body may quote a token back: mask the line here,
+		// not only in the stream, so that it never depends on one place.
+		fmt.Fprintf(stderr, "pipeline-artifacts: %s\n", secret.Mask(err.Error()))
 	}
 	return exitCode(err)
-}
-
-// io carries the streams through the app; logic never sees *ucli.Context.
-type streams struct {
-	stdout, stderr io.Writer
-	environ        func() []string
 }
 
 func newApp(stdout, stderr io.Writer) *ucli.App {

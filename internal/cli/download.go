@@ -25,6 +25,7 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/extract"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // defaultWait is what a bare --wait means: longer than most jobs that
@@ -199,6 +200,7 @@ func aliases(flags []ucli.Flag, name string) []string {
 }
 
 func downloadOptions(c *ucli.Context, s streams, args []string) (DownloadOptions, error) {
+	secret.RegisterURL(c.String("url")) // a token inside --url is masked like any other
 	o := DownloadOptions{
 		URL: c.String("url"), Path: c.String("path"),
 		Dest: c.String("dest"), DestSet: c.IsSet("dest"), Output: c.String("output"),
@@ -257,7 +259,7 @@ func extraArgs(extra []string) error {
 }
 
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

@@ -1,60 +1,39 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/joblog"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
-// ANSI colours of the runner's own job-log lines (yellow warnings, bold red
-// errors), so our lines read like the runner's.
-const (
-	ansiWarn  = "\x1b[0;33m"
-	ansiError = "\x1b[31;1m"
-	ansiReset = "\x1b[0;m"
-)
-
-// jobLogFormatter writes one plain line per entry: no timestamp (the runner
-// stamps job-log lines), a WARNING:/ERROR: prefix in the runner's colours,
-// fields only at debug level.
+// jobLogFormatter hands logrus entries to joblog: one masked line, fields
+// only at debug level.
 type jobLogFormatter struct{}
 
 func (f *jobLogFormatter) Format(e *logrus.Entry) ([]byte, error) {
-	var b bytes.Buffer
-	colour, prefix := "", ""
+	level := joblog.Info
 	switch e.Level {
 	case logrus.WarnLevel:
-		colour, prefix = ansiWarn, "WARNING: "
+		level = joblog.Warn
 	case logrus.ErrorLevel, logrus.FatalLevel, logrus.PanicLevel:
-		colour, prefix = ansiError, "ERROR: "
+		level = joblog.Error
 	}
-	if !useColour() {
-		colour = ""
-	}
-	b.WriteString(colour + prefix + masked(e.Message))
-	if e.Logger.IsLevelEnabled(logrus.DebugLevel) && len(e.Data) > 0 {
-		keys := make([]string, 0, len(e.Data))
-		for k := range e.Data {
-			keys = append(keys, k)
+	var fields []joblog.Field
+	if e.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		for k, v := range e.Data {
+			fields = append(fields, joblog.Field{Key: k, Value: secret.Mask(fmt.Sprint(v))})
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, " %s=%s", k, masked(fmt.Sprint(e.Data[k])))
-		}
+		sort.Slice(fields, func(i, j int) bool { return fields[i].Key < fields[j].Key })
 	}
-	if colour != "" {
-		b.WriteString(ansiReset)
-	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	return []byte(joblog.Line(level, secret.Mask(e.Message), fields, useColour())), nil
 }
 
 // useColour: in a job log (the runner renders ANSI) or on a terminal.
@@ -62,96 +41,37 @@ func useColour() bool {
 	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
-	if os.Getenv("GITLAB_CI") != "" || os.Getenv("CUSTOM_ENV_GITLAB_CI") != "" {
-		return true
-	}
-	return term.IsTerminal(int(os.Stderr.Fd()))
+	return inJobLog() || term.IsTerminal(int(os.Stderr.Fd()))
 }
 
-// secrets holds every token this process has read; the formatter masks
-// them at every level, so that a token reaching a message by accident (an
-// upstream error quoting a header, say) still never prints.
-var secrets struct {
-	sync.Mutex
-	values []string
-}
+// maskSecret registers a token with the process-wide register every output
+// path masks with.
+func maskSecret(v string) { secret.Register(v) }
 
-// maskSecret registers a token for masking. Short values are ignored: they
-// would mask ordinary words.
-func maskSecret(v string) {
-	if len(v) < 8 {
-		return
-	}
-	secrets.Lock()
-	defer secrets.Unlock()
-	secrets.values = append(secrets.values, v)
-}
+func inJobLog() bool { return joblog.InJobLog(os.Getenv) }
 
-func masked(s string) string {
-	secrets.Lock()
-	defer secrets.Unlock()
-	for _, v := range secrets.values {
-		s = strings.ReplaceAll(s, v, "[MASKED]")
-	}
-	return s
-}
-
-// inJobLog tells whether stderr ends up in a GitLab job log, where
-// collapsible sections render.
-func inJobLog() bool {
-	return os.Getenv("GITLAB_CI") != "" || os.Getenv("CUSTOM_ENV_GITLAB_CI") != ""
-}
-
-// section writes a collapsed GitLab job-log section: the header stays
-// visible, the body folds away. Outside a job log it writes the header and
-// an indented body. GitLab's markers need Unix times; the lines themselves
-// carry no timestamp (the runner adds its own).
+// section writes a collapsed job-log section to the log.
 func section(name, header string, start, end time.Time, body []string) {
-	var b strings.Builder
-	b.WriteString(sectionStart(name, header, start))
-	for _, l := range body {
-		b.WriteString("  " + l + "\n")
-	}
-	b.WriteString(sectionEnd(name, end))
-	_, _ = io.WriteString(logrus.StandardLogger().Out, masked(b.String()))
+	_, _ = io.WriteString(logrus.StandardLogger().Out, secret.Mask(joblog.Section(name, header, start, end, body, inJobLog())))
 }
 
-func sectionStart(name, header string, at time.Time) string {
-	if !inJobLog() {
-		return header + "\n"
-	}
-	return fmt.Sprintf("\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", at.Unix(), name, header)
-}
-
-func sectionEnd(name string, at time.Time) string {
-	if !inJobLog() {
-		return ""
-	}
-	return fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", at.Unix(), name)
-}
-
-// sectionWriter folds what is written to it (a download's progress lines)
-// into a collapsed section, opened by the first write; Close ends it.
+// sectionWriter folds a download's progress lines into a section.
 type sectionWriter struct {
 	w            io.Writer
 	name, header string
-	opened       bool
+	fold         *joblog.Fold
 }
 
 func (s *sectionWriter) Write(p []byte) (int, error) {
-	if !s.opened {
-		s.opened = true
-		if _, err := io.WriteString(s.w, sectionStart(s.name, s.header, time.Now())); err != nil {
-			return 0, err
-		}
+	if s.fold == nil {
+		s.fold = &joblog.Fold{W: s.w, Name: s.name, Header: s.header, InJobLog: inJobLog()}
 	}
-	return s.w.Write(p)
+	return s.fold.Write(p)
 }
 
 func (s *sectionWriter) Close() error {
-	if !s.opened {
+	if s.fold == nil {
 		return nil
 	}
-	_, err := io.WriteString(s.w, sectionEnd(s.name, time.Now()))
-	return err
+	return s.fold.Close()
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/joblog"
 )
 
 func TestJobLogOutput(t *testing.T) {
@@ -29,7 +31,7 @@ func TestJobLogOutput(t *testing.T) {
 		"\x1b[0Ksection_start:1700000000:pipeline_artifacts_siblings[collapsed=true]\r\x1b[0Kpipeline-artifacts: 2 siblings\n",
 		"  ARTIFACT_URL_B\n",
 		"\x1b[0Ksection_end:1700000001:pipeline_artifacts_siblings\r\x1b[0K\n",
-		ansiWarn + "WARNING: refused [MASKED] detail=token=[MASKED]" + ansiReset + "\n",
+		joblog.ANSIWarn + "WARNING: refused [MASKED] detail=token=[MASKED]" + joblog.ANSIReset + "\n",
 		"a debug line\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +49,8 @@ func readPayload(path string) (*hooks.Payload, error) {
 }
 
 // stageTarget prefers the payload's ids: job variables can be overridden by
-// a pipeline's author, the payload cannot (gitlab-protocol.md §1.4).
+// a pipeline's author, the payload cannot (docs/protocol.md, "Environment of
+// a stage").
 func stageTarget(se *executor.StageEnv, p *hooks.Payload) hooks.Target {
 	t := hooks.Target{
 		APIURL:    se.JobVar("CI_API_V4_URL"),
@@ -100,8 +100,10 @@ func adminSource(s Settings, t hooks.Target, p *hooks.Payload, ca []byte, log *l
 	if s.APITokenFile == "" || t.APIURL == "" {
 		return nil, nil
 	}
-	if err := sameGitLab(t.APIURL, p); err != nil {
-		return nil, err
+	if p != nil {
+		if err := executor.PinnedHost(t.APIURL, p.ServerHost); err != nil {
+			return nil, fmt.Errorf("admin token withheld: %w", err)
+		}
 	}
 	tok, err := readTokenFile(s.APITokenFile)
 	if err != nil {
@@ -112,19 +114,6 @@ func adminSource(s Settings, t hooks.Target, p *hooks.Payload, ca []byte, log *l
 		return nil, err
 	}
 	return &hooks.Source{Name: "admin token", Lister: c, SameProjectOnly: true}, nil
-}
-
-// sameGitLab refuses to send the admin token to an API URL whose host is not
-// the one the runner's payload came from.
-func sameGitLab(apiURL string, p *hooks.Payload) error {
-	if p == nil || p.ServerHost == "" {
-		return nil
-	}
-	u, err := url.Parse(apiURL)
-	if err != nil || u.Host != p.ServerHost {
-		return fmt.Errorf("admin token withheld: CI_API_V4_URL %q is not on the runner's GitLab host %s", apiURL, p.ServerHost)
-	}
-	return nil
 }
 
 // report writes the job-log summary: one collapsed section whose header is

@@ -15,7 +15,7 @@ import (
 )
 
 // Settings are the runner-host settings every stage subcommand takes
-// (CONTRACT.md "Runner configuration"). Environment fallbacks are read from
+// (README.md, "Settings"). Environment fallbacks are read from
 // the runner process's environment, never from job variables.
 type Settings struct {
 	APITokenFile   string
@@ -89,7 +89,8 @@ func readTokenFile(path string) (string, error) {
 }
 
 // caPEM returns CA certificates from CI_SERVER_TLS_CA_FILE, which reaches a
-// driver as the file's content (gitlab-protocol.md §1.4) and a job as a path.
+// driver as the file's content (docs/protocol.md, "Environment of a stage")
+// and a job as a path.
 func caPEM(v string) ([]byte, error) {
 	if v == "" {
 		return nil, nil

@@ -8,10 +8,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/sirupsen/logrus"
 	ucli "github.com/urfave/cli/v2"
@@ -163,12 +161,11 @@ func runRun(ctx context.Context, o StageOptions, args []string) error {
 	if len(args) != 2 {
 		return systemFailure(se, fmt.Errorf("run wants <script> <stage>, got %d arguments", len(args)))
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	sigs, stop := stageSignals()
+	defer stop()
 	err = executor.RunScript(context.WithoutCancel(ctx), executor.RunOptions{
 		Script: args[0], Env: executor.JobEnvironment(o.Environ, nil, isOurSetting),
-		Stdout: o.Stdout, Stderr: o.Stderr, Signals: sigs, GracePeriod: o.KillGrace,
+		Stdout: unmasked(o.Stdout), Stderr: unmasked(o.Stderr), Signals: sigs, GracePeriod: o.KillGrace,
 	})
 	return scriptOutcome(se, err)
 }
