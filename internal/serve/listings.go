@@ -2,9 +2,9 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -93,18 +93,18 @@ func (l lister) fetch(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
 			tries = append(tries, admin)
 		}
 	}
-	var why []string
+	var errs []error // joined, so that callers can still branch on GitLab's status
 	for _, try := range tries {
 		jobs, err := try()
 		if err == nil {
 			return jobs, nil
 		}
-		why = append(why, err.Error())
+		errs = append(errs, err)
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, fmt.Errorf("listing pipeline %d: %s", k.pipeline, strings.Join(why, "; "))
+	return nil, fmt.Errorf("listing pipeline %d: %w", k.pipeline, errors.Join(errs...))
 }
 
 func (l lister) withJobToken(ctx context.Context, k listingKey) func() ([]gitlab.Job, error) {
