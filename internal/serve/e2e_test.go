@@ -54,7 +54,7 @@ func TestHookByCurlLeavesNothingToEvalWhenRefused(t *testing.T) {
 	s := newSeed(t)
 	svc := startService(t, s.gl.URL)
 	for name, server := range map[string]string{
-		"a forged token":        svc.URL,
+		"a forged token":         svc.URL,
 		"a service that is down": "http://127.0.0.1:1",
 	} {
 		t.Run(name, func(t *testing.T) {

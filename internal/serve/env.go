@@ -2,8 +2,8 @@ package serve
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
