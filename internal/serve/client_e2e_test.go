@@ -2,6 +2,7 @@ package serve_test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"strings"
@@ -67,5 +68,37 @@ func TestEnvWithServerFallsBackToGitLabWhenTheServiceIsDown(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "listing GitLab directly") {
 		t.Errorf("no warning about the fallback:\n%s", stderr)
+	}
+}
+
+func TestServiceAnswersExactlyWhatEnvPrints(t *testing.T) {
+	cases := []struct {
+		name  string
+		extra []string // more job names in the pipeline
+	}{
+		{"a pipeline without collisions", nil},
+		{"a pipeline whose names collide on a variable", []string{"Deploy", "build_2", "BUILD"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSeed(t)
+			for _, n := range c.extra {
+				s.gl.AddJob(project, pipelineID, gitlabtest.JobSpec{Name: n})
+			}
+			svc := startService(t, s.gl.URL)
+			code, served := get(t, svc.URL+"/v1/env?format=json", deployToken)
+			direct, _ := runEnv(t, s, "", "--format", "json")
+			var a, b map[string]string
+			if err := json.Unmarshal([]byte(served), &a); code != 200 || err != nil {
+				t.Fatalf("%d %v: %s", code, err, served)
+			}
+			if err := json.Unmarshal([]byte(direct), &b); err != nil {
+				t.Fatal(err)
+			}
+			delete(b, "PIPELINE_ARTIFACTS_MANIFEST")
+			if !maps.Equal(a, b) {
+				t.Errorf("service:\n%v\nenv:\n%v", a, b)
+			}
+		})
 	}
 }

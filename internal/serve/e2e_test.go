@@ -229,7 +229,7 @@ func TestMetricsCountRequestsListingsAndTokenChecks(t *testing.T) {
 		`pipeline_artifacts_http_requests_total{code="200",route="env"} 3`,
 		`pipeline_artifacts_token_checks_total{result="valid"} 1`,
 		`pipeline_artifacts_gitlab_requests_total{call="jobs",code="200"} 2`, // own + child pipeline
-		`pipeline_artifacts_cache_hits_total{cache="pipeline"}`,
+		`pipeline_artifacts_cache_hits_total{cache="family"} 2`,
 		`pipeline_artifacts_listings_saved_total`,
 	} {
 		if !strings.Contains(m, want) {

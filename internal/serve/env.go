@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/singleflight"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
@@ -30,6 +35,11 @@ func (s *Service) env(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ResolveTimeout)
 	defer cancel()
+	if !s.acquire(ctx) {
+		writeMessage(w, http.StatusServiceUnavailable, "503 busy")
+		return
+	}
+	defer s.release()
 	res := s.resolve(ctx, r, c)
 	if res.APIErr != nil {
 		s.cfg.Log.WithField("job_id", c.JobID).Warn(secret.Mask("siblings not listed: " + res.APIErr.Error()))
@@ -47,15 +57,75 @@ func (s *Service) env(w http.ResponseWriter, r *http.Request, c caller) {
 	_, _ = w.Write(body.Bytes())
 }
 
+// resolve resolves the caller's siblings. The work a pipeline's jobs share
+// (its family's siblings, with nobody left out) is done once per TTL; each
+// caller then only leaves itself out. Where job names collide on a variable
+// name, leaving one out can change another's suffix, so such a pipeline is
+// resolved for each caller in full.
 func (s *Service) resolve(ctx context.Context, r *http.Request, c caller) *hooks.Resolution {
 	l := lister{s: s, c: c}
-	t := hooks.Target{APIURL: s.apiURL, ProjectID: c.ProjectID, PipelineID: c.PipelineID, JobID: c.JobID, Children: true}
+	t := hooks.Target{APIURL: s.apiURL, ProjectID: c.ProjectID, PipelineID: c.PipelineID, Children: true}
 	if p, err := strconv.ParseInt(r.URL.Query().Get(ParentPipelineParam), 10, 64); err == nil && p > 0 {
 		if ok, _ := l.related(ctx, c.ProjectID, p); ok {
 			t.ParentPipelineID = p
 		}
 	}
-	return hooks.Resolve(ctx, t, nil, []hooks.Source{{Name: "pipeline-artifacts serve", Lister: l}}, nil)
+	sources := []hooks.Source{{Name: "pipeline-artifacts serve", Lister: l}}
+	family := s.family(ctx, t, sources)
+	if family.APIErr != nil || len(family.Collisions) > 0 {
+		t.JobID = c.JobID
+		return hooks.Resolve(ctx, t, nil, sources, nil)
+	}
+	return withoutCaller(family, c)
+}
+
+// familyKey names a pipeline family's shared resolution.
+type familyKey struct {
+	project          string
+	pipeline, parent int64
+}
+
+type familyCache struct {
+	lru    *expirable.LRU[familyKey, *hooks.Resolution]
+	flight singleflight.Group
+}
+
+func newFamilyCache(size int, ttl time.Duration) *familyCache {
+	return &familyCache{lru: expirable.NewLRU[familyKey, *hooks.Resolution](size, nil, ttl)}
+}
+
+// family returns the siblings of every job of t's pipeline family, with
+// nobody left out, resolved once per TTL.
+func (s *Service) family(ctx context.Context, t hooks.Target, sources []hooks.Source) *hooks.Resolution {
+	k := familyKey{project: t.ProjectID, pipeline: t.PipelineID, parent: t.ParentPipelineID}
+	if res, ok := s.families.lru.Get(k); ok {
+		s.metrics.cacheHits.WithLabelValues("family").Inc()
+		return res
+	}
+	s.metrics.cacheMisses.WithLabelValues("family").Inc()
+	v, _, _ := s.families.flight.Do(fmt.Sprint(k), func() (any, error) {
+		res := hooks.Resolve(context.WithoutCancel(ctx), t, nil, sources, nil)
+		if res.APIErr == nil {
+			s.families.lru.Add(k, res)
+		}
+		return res, nil
+	})
+	return v.(*hooks.Resolution)
+}
+
+// withoutCaller is the family's resolution as the caller sees it: every
+// attempt of its own name left out of its own pipeline.
+func withoutCaller(family *hooks.Resolution, c caller) *hooks.Resolution {
+	res := *family
+	res.JobID = c.JobID
+	res.Siblings = make([]hooks.Sibling, 0, len(family.Siblings))
+	for _, sib := range family.Siblings {
+		if sib.Relation == "" && (sib.Name == c.Name || sib.ID == c.JobID) {
+			continue
+		}
+		res.Siblings = append(res.Siblings, sib)
+	}
+	return &res
 }
 
 // comments are the warnings of a partial answer as comment lines, for the
@@ -92,6 +162,11 @@ func contentTypeOf(format string) string {
 func (s *Service) manifest(w http.ResponseWriter, r *http.Request, c caller) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ResolveTimeout)
 	defer cancel()
+	if !s.acquire(ctx) {
+		writeMessage(w, http.StatusServiceUnavailable, "503 busy")
+		return
+	}
+	defer s.release()
 	res := s.resolve(ctx, r, c)
 	if res.APIErr != nil {
 		s.cfg.Log.WithField("job_id", c.JobID).Warn(secret.Mask("siblings not listed: " + res.APIErr.Error()))
@@ -107,3 +182,17 @@ func (s *Service) manifest(w http.ResponseWriter, r *http.Request, c caller) {
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(append(body, '\n'))
 }
+
+// acquire takes one of the slots that bound how many answers are built at
+// once: a burst of a whole fleet queues here instead of holding every
+// answer in memory together. It fails when ctx ends first.
+func (s *Service) acquire(ctx context.Context) bool {
+	select {
+	case s.work <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Service) release() { <-s.work }

@@ -11,6 +11,7 @@ package serve
 import (
 	"errors"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -88,6 +89,8 @@ type Service struct {
 	metrics   *metrics
 	tokens    *tokenCache
 	listings  *listingCache
+	families  *familyCache
+	work      chan struct{} // slots for building answers
 	limits    *limiter
 	ready     *readiness
 }
@@ -115,6 +118,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.tokens = newTokenCache(cfg.MaxTokens, cfg.TokenTTL)
 	s.listings = newListingCache(cfg.MaxPipelines, cfg.CacheTTL)
+	s.families = newFamilyCache(cfg.MaxPipelines, cfg.CacheTTL)
+	s.work = make(chan struct{}, 4*runtime.GOMAXPROCS(0))
 	s.limits = newLimiter(cfg.MaxTokens, cfg.RatePerToken, cfg.Burst)
 	s.ready = &readiness{}
 	return s, nil
