@@ -102,3 +102,37 @@ func TestServiceAnswersExactlyWhatEnvPrints(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigStageWithServerResolvesThroughTheService(t *testing.T) {
+	s := newSeed(t)
+	svc := startService(t, s.gl.URL)
+	dir := t.TempDir()
+	cmd := exec.CommandContext(t.Context(), binary, "config", "--server", svc.URL)
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"TMPDIR=" + dir, "BUILD_FAILURE_EXIT_CODE=1", "SYSTEM_FAILURE_EXIT_CODE=2",
+		"CUSTOM_ENV_CI_JOB_TOKEN=" + deployToken, "CUSTOM_ENV_CI_API_V4_URL=" + s.gl.APIURL(),
+		"CUSTOM_ENV_CI_PROJECT_ID=42", "CUSTOM_ENV_CI_PIPELINE_ID=7001", "CUSTOM_ENV_CI_JOB_ID=1003",
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, stderr.String())
+	}
+	var cfg struct {
+		JobEnv map[string]string `json:"job_env"`
+	}
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if cfg.JobEnv["ARTIFACT_URL_BUILD"] == "" || cfg.JobEnv["PIPELINE_ARTIFACTS_MANIFEST"] == "" {
+		t.Errorf("job_env: %v", cfg.JobEnv)
+	}
+	if n := s.gl.Count(gitlabtest.RouteJobs); n != 2 {
+		t.Errorf("GitLab saw %d job listings, want 2 (the service's own and child listings only)", n)
+	}
+	if strings.Contains(stderr.String(), deployToken) {
+		t.Error("the stage logged the job token")
+	}
+}

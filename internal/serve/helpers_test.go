@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,6 +104,9 @@ func startService(t *testing.T, gitlabURL string, args ...string) *service {
 	select {
 	case a := <-addr:
 		s.URL = "http://" + a
+		if slices.Contains(args, "--tls-cert") {
+			s.URL = "https://" + a
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve did not start; log:\n%s", s.Log())
 	}

@@ -2,9 +2,9 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -104,7 +104,7 @@ func (l lister) fetch(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
 			break
 		}
 	}
-	return nil, fmt.Errorf("listing pipeline %d: %w", k.pipeline, errors.Join(errs...))
+	return nil, fmt.Errorf("listing pipeline %d: %w", k.pipeline, oneLine(errs))
 }
 
 func (l lister) withJobToken(ctx context.Context, k listingKey) func() ([]gitlab.Job, error) {
@@ -170,3 +170,17 @@ func triggered(bridges []gitlab.Job, bridgeProject, project string, pid int64) b
 	}
 	return false
 }
+
+// oneLine joins errors on one line (errors.Join uses newlines, which would
+// split a log line or a warning); errors.As still finds each of them.
+type oneLine []error
+
+func (e oneLine) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e oneLine) Unwrap() []error { return e }
