@@ -1,20 +1,24 @@
 package serve_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/serve"
 )
 
@@ -100,4 +104,27 @@ func selfSigned(t *testing.T) (certFile, keyFile string, certPEM []byte) {
 		t.Fatal(err)
 	}
 	return certFile, keyFile, certPEM
+}
+
+func TestSIGTERMLetsAnArchiveInFlightFinish(t *testing.T) {
+	s := newSeed(t)
+	s.gl.ThrottleBytesPerSec(gitlabtest.RouteRunnerArtifacts, 4*len(s.zip)/5)
+	svc := startService(t, s.gl.URL)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, svc.URL+"/api/v4/projects/42/pipelines/7001/artifacts?job=build", nil)
+	req.Header.Set("JOB-TOKEN", deployToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(body, s.zip) {
+		t.Errorf("archive after SIGTERM: %v, %d of %d bytes", err, len(body), len(s.zip))
+	}
+	if err := svc.cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v\n%s", err, svc.Log())
+	}
 }
