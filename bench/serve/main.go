@@ -73,7 +73,8 @@ func run(pipelines, jobs, callers int, binary string) error {
 	slices.Sort(lat)
 	fmt.Printf("pipelines=%d jobs/pipeline=%d concurrent callers=%d\n", pipelines, jobs, len(tokens))
 	fmt.Printf("latency p50=%s p99=%s max=%s wall=%s failed=%d\n", pct(lat, 50), pct(lat, 99), lat[len(lat)-1], wall.Round(time.Millisecond), failed)
-	fmt.Printf("service peak RSS=%s\n", peakRSS(svc.cmd.Process.Pid))
+	fmt.Printf("service peak RSS=%s CPU=%s (the rest of the wall time is the fake GitLab and the callers on the same cores)\n",
+		peakRSS(svc.cmd.Process.Pid), cpuTime(svc.cmd.Process.Pid))
 	fmt.Printf("GitLab saw: %d job-list pages, %d bridges calls, %d token checks (GET /job)\n",
 		gl.Count(gitlabtest.RouteJobs), gl.Count(gitlabtest.RouteBridges), gl.Count(gitlabtest.RouteJob))
 	return nil
@@ -200,4 +201,22 @@ func peakRSS(pid int) string {
 		}
 	}
 	return "unknown"
+}
+
+// cpuTime reads the process's user+system CPU time (Linux /proc; "unknown"
+// elsewhere). USER_HZ is 100 on every Linux the bench runs on.
+func cpuTime(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "unknown"
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b)[i+1:])
+	if len(f) < 13 {
+		return "unknown"
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return (time.Duration(utime+stime) * 10 * time.Millisecond).String()
 }
