@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -115,7 +116,6 @@ func (s *Service) withCaller(h callerHandler) http.HandlerFunc {
 			writeMessage(w, http.StatusUnauthorized, "401 Unauthorized: send the job's CI_JOB_TOKEN in a JOB-TOKEN header")
 			return
 		}
-		secret.Register(token)
 		if !s.limits.allow(keyOf(token)) {
 			s.metrics.rateLimited.Inc()
 			w.Header().Set("Retry-After", "1")
@@ -128,11 +128,27 @@ func (s *Service) withCaller(h callerHandler) http.HandlerFunc {
 			writeMessage(w, http.StatusUnauthorized, "401 Unauthorized")
 			return
 		case err != nil:
-			s.cfg.Log.WithField("route", r.Pattern).Warn(secret.Mask(err.Error()))
+			s.warn(token, 0, err.Error())
 			writeMessage(w, http.StatusServiceUnavailable, "503 GitLab did not answer the token check")
 			return
 		}
 		setLogFields(r, c)
 		h(w, r, c)
 	}
+}
+
+// warn logs msg masked for the admin token (in the process-wide register)
+// and for this request's job token. Job tokens are not added to the
+// register: a service sees every job of a fleet, and a register that only
+// grows would slow every log line and never free its memory.
+func (s *Service) warn(token string, jobID int64, msg string) {
+	msg = secret.Mask(msg)
+	if len(token) >= 8 {
+		msg = strings.ReplaceAll(msg, token, secret.Placeholder)
+	}
+	e := s.cfg.Log
+	if jobID != 0 {
+		e = e.WithField("job_id", jobID)
+	}
+	e.Warn(msg)
 }

@@ -42,7 +42,7 @@ func (s *Service) env(w http.ResponseWriter, r *http.Request, c caller) {
 	defer s.release()
 	res := s.resolve(ctx, r, c)
 	if res.APIErr != nil {
-		s.cfg.Log.WithField("job_id", c.JobID).Warn(secret.Mask("siblings not listed: " + res.APIErr.Error()))
+		s.warn(c.token, c.JobID, "siblings not listed: "+res.APIErr.Error())
 		writeMessage(w, http.StatusBadGateway, "502 siblings not listed: GitLab did not answer")
 		return
 	}
@@ -169,7 +169,7 @@ func (s *Service) manifest(w http.ResponseWriter, r *http.Request, c caller) {
 	defer s.release()
 	res := s.resolve(ctx, r, c)
 	if res.APIErr != nil {
-		s.cfg.Log.WithField("job_id", c.JobID).Warn(secret.Mask("siblings not listed: " + res.APIErr.Error()))
+		s.warn(c.token, c.JobID, "siblings not listed: "+res.APIErr.Error())
 		writeMessage(w, http.StatusBadGateway, "502 siblings not listed: GitLab did not answer")
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sirupsen/logrus"
+
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
@@ -86,5 +88,16 @@ func TestWithoutCallerLeavesOutEveryAttemptOfItsNameInItsPipelineOnly(t *testing
 	}
 	if len(family.Siblings) != 3 {
 		t.Error("the shared family resolution was changed")
+	}
+}
+
+func TestWarnMasksTheRequestsJobToken(t *testing.T) {
+	var buf strings.Builder
+	log := logrus.New()
+	log.SetOutput(&buf)
+	s := &Service{cfg: Config{Log: logrus.NewEntry(log)}}
+	s.warn("glcbt-SECRET-0001", 7, "GitLab said glcbt-SECRET-0001 is bad")
+	if strings.Contains(buf.String(), "glcbt-SECRET-0001") || !strings.Contains(buf.String(), "[MASKED]") {
+		t.Errorf("log: %s", buf.String())
 	}
 }

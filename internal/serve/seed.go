@@ -12,7 +12,6 @@ import (
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
-	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // archiveWriteTimeout is how long one archive may take to stream to the
@@ -105,7 +104,7 @@ func (s *Service) seedJob(w http.ResponseWriter, r *http.Request, c caller) (job
 }
 
 func (s *Service) upstreamFailed(w http.ResponseWriter, c caller, err error) {
-	s.cfg.Log.WithField("job_id", c.JobID).Warn(secret.Mask(err.Error()))
+	s.warn(c.token, c.JobID, err.Error())
 	writeMessage(w, http.StatusBadGateway, "502 GitLab did not answer")
 }
 
@@ -151,7 +150,7 @@ func (s *Service) proxy(w http.ResponseWriter, r *http.Request, c caller, target
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(archiveWriteTimeout))
 	w.WriteHeader(statusFor(resp.StatusCode))
 	if _, err := io.Copy(w, resp.Body); err != nil {
-		s.cfg.Log.WithField("job_id", c.JobID).Warn(secret.Mask("streaming artifacts: " + err.Error()))
+		s.warn(c.token, c.JobID, "streaming artifacts: "+err.Error())
 	}
 }
 
