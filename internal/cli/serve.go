@@ -42,6 +42,7 @@ func serveCommand(s streams) *ucli.Command {
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", EnvVars: env("LISTEN"), Usage: "`ADDR` to listen on (host:port)"},
 			&ucli.StringFlag{Name: "gitlab-url", Required: true, EnvVars: env("GITLAB_URL"), Usage: "the GitLab instance, e.g. https://gitlab.example.com"},
+			&ucli.StringFlag{Name: "public-url", EnvVars: env("PUBLIC_URL"), Usage: "GitLab's `URL` as jobs reach it, for the URLs in their variables and redirects (default: --gitlab-url)"},
 			&ucli.StringFlag{Name: "api-token-file", EnvVars: env("API_TOKEN_FILE"), Usage: "`FILE` with a read_api token, for listings GitLab refuses to job tokens (before 18.0; trigger jobs on 18.x); never leaves the service"},
 			&ucli.StringFlag{Name: "ca-file", EnvVars: env("CA_FILE"), Usage: "PEM `FILE` with extra CAs for GitLab's certificate"},
 			&ucli.DurationFlag{Name: "cache-ttl", Value: 10 * time.Second, EnvVars: env("CACHE_TTL"), Usage: "how long a pipeline listing is reused for every job that asks"},
@@ -58,7 +59,7 @@ func serveCommand(s streams) *ucli.Command {
 		Action: func(c *ucli.Context) error {
 			return runServe(c.Context, ServeOptions{
 				Config: serve.Config{
-					GitLabURL: c.String("gitlab-url"), CacheTTL: c.Duration("cache-ttl"), TokenTTL: c.Duration("token-ttl"),
+					GitLabURL: c.String("gitlab-url"), PublicURL: c.String("public-url"), CacheTTL: c.Duration("cache-ttl"), TokenTTL: c.Duration("token-ttl"),
 					MaxPipelines: c.Int("max-pipelines"), RatePerToken: c.Float64("rate-limit"), Burst: c.Int("rate-burst"),
 					RedirectArtifacts: c.Bool("redirect-artifacts"),
 				},

@@ -237,3 +237,13 @@ func TestMetricsCountRequestsListingsAndTokenChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicURLIsWhatJobsAreTold(t *testing.T) {
+	s := newSeed(t)
+	svc := startService(t, s.gl.URL, "--public-url", "https://gitlab.example.com/")
+	code, body := get(t, svc.URL+"/v1/env", deployToken)
+	want := fmt.Sprintf("export ARTIFACT_URL_BUILD='https://gitlab.example.com/api/v4/projects/42/jobs/%d/artifacts'", s.build.ID)
+	if code != http.StatusOK || !strings.Contains(body, want) {
+		t.Errorf("%d, no %q in:\n%s", code, want, body)
+	}
+}

@@ -64,7 +64,7 @@ func (s *Service) env(w http.ResponseWriter, r *http.Request, c caller) {
 // resolved for each caller in full.
 func (s *Service) resolve(ctx context.Context, r *http.Request, c caller) *hooks.Resolution {
 	l := lister{s: s, c: c}
-	t := hooks.Target{APIURL: s.apiURL, ProjectID: c.ProjectID, PipelineID: c.PipelineID, Children: true}
+	t := hooks.Target{APIURL: s.publicAPI, ProjectID: c.ProjectID, PipelineID: c.PipelineID, Children: true}
 	if p, err := strconv.ParseInt(r.URL.Query().Get(ParentPipelineParam), 10, 64); err == nil && p > 0 {
 		if ok, _ := l.related(ctx, c.ProjectID, p); ok {
 			t.ParentPipelineID = p

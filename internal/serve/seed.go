@@ -32,6 +32,7 @@ func (s *Service) archive(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	target := RunnerArtifactsURL(s.apiURL, jobID)
 	if s.cfg.RedirectArtifacts {
+		target = RunnerArtifactsURL(s.publicAPI, jobID)
 		// The Location carries no credential: the caller sends its own
 		// JOB-TOKEN to GitLab (curl -L resends -H headers).
 		http.Redirect(w, r, target, http.StatusTemporaryRedirect)

@@ -9,6 +9,7 @@
 package serve
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"runtime"
@@ -27,6 +28,9 @@ type Config struct {
 	// GitLabURL is the instance, e.g. https://gitlab.example.com; a trailing
 	// /api/v4 is accepted.
 	GitLabURL string
+	// PublicURL is GitLab as jobs reach it, for the URLs in their variables
+	// (CI_API_V4_URL's host); default GitLabURL.
+	PublicURL string
 	// APIToken is a read_api token for GitLab versions whose job token may
 	// not list pipeline jobs (before 18.0) or trigger jobs. "" for none.
 	APIToken string
@@ -83,6 +87,7 @@ func (c Config) withDefaults() Config {
 type Service struct {
 	cfg       Config
 	apiURL    string         // <GitLabURL>/api/v4
+	publicAPI string         // <PublicURL>/api/v4, for URLs handed to jobs
 	anon      *gitlab.Client // no credential: token checks and readiness
 	admin     *gitlab.Client // nil without APIToken
 	transport http.RoundTripper
@@ -103,7 +108,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("no GitLab URL (--gitlab-url)")
 	}
 	secret.Register(cfg.APIToken)
-	s := &Service{cfg: cfg, apiURL: apiURL(cfg.GitLabURL)}
+	s := &Service{cfg: cfg, apiURL: apiURL(cfg.GitLabURL), publicAPI: apiURL(cmp.Or(cfg.PublicURL, cfg.GitLabURL))}
 	s.metrics = newMetrics(cfg.Registry)
 	var err error
 	if s.anon, err = s.client(gitlab.Credential{}); err != nil {
