@@ -57,6 +57,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 		Commands: []*ucli.Command{
 			configCommand(s), prepareCommand(s), runCommand(s), cleanupCommand(s),
 			envCommand(s), downloadCommand(s), varNameCommand(s), doctorCommand(s), versionCommand(s),
+			serveCommand(s),
 		},
 	}
 }

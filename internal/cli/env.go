@@ -22,6 +22,7 @@ type EnvOptions struct {
 	Format           string
 	PrivateTokenFile string
 	Timeout          time.Duration
+	Server           string // a pipeline-artifacts serve to ask first (--server)
 	Environ          []string
 	Stdout, Stderr   io.Writer
 }
@@ -45,11 +46,12 @@ ARTIFACT_URL_<N>, ARTIFACT_JOB_ID_<N>, ARTIFACT_URLS_<G> and PIPELINE_ARTIFACTS_
 			&ucli.StringFlag{Name: "format", Value: hooks.DefaultFormat, Usage: "output format: " + strings.Join(hooks.Formats(), ", ")},
 			&ucli.StringFlag{Name: "private-token-file", Usage: "`FILE` with a read_api token (else $" + envPrivateToken + ")"},
 			&ucli.DurationFlag{Name: "timeout", Value: 30 * time.Second, EnvVars: []string{envResolveTimeout}, Usage: "longest time resolution may delay the job"},
+			serverFlag,
 		},
 		Action: func(c *ucli.Context) error {
 			return runEnv(c.Context, EnvOptions{
 				Format: c.String("format"), PrivateTokenFile: c.String("private-token-file"), Timeout: c.Duration("timeout"),
-				Environ: s.environ(), Stdout: s.stdout, Stderr: s.stderr,
+				Server: c.String("server"), Environ: s.environ(), Stdout: s.stdout, Stderr: s.stderr,
 			})
 		},
 	}
@@ -60,6 +62,9 @@ func runEnv(ctx context.Context, o EnvOptions) error {
 		return usagef("unknown --format %q (valid: %s)", o.Format, strings.Join(hooks.Formats(), ", "))
 	}
 	log := logrus.WithField("command", "env")
+	if vars, ok := envFromServer(ctx, o, log); ok {
+		return hooks.Render(o.Stdout, o.Format, vars)
+	}
 	vars := map[string]string{}
 	res, err := resolveJob(ctx, o, log)
 	if err != nil {

@@ -19,6 +19,9 @@ import (
 // runner's payload, then the job token, then the admin token. Resolution
 // problems are one warning line, or with --strict an error.
 func resolveStage(ctx context.Context, se *executor.StageEnv, s Settings, log *logrus.Entry) (*hooks.Resolution, error) {
+	if res, ok := resolveViaServer(ctx, s.Server, s.ResolveTimeout, se.JobVar, log); ok {
+		return res, nil
+	}
 	payload, err := readPayload(se.JobResponseFile)
 	if err != nil {
 		log.Warnf("pipeline-artifacts: %v", err)

@@ -25,6 +25,7 @@ type Settings struct {
 	ResolveTimeout time.Duration
 	KillGrace      time.Duration
 	Wrap           []string // inner driver and its arguments, for --wrap
+	Server         string   // a pipeline-artifacts serve to resolve through (--server)
 }
 
 // Environment variables that configure us; they never reach a job.
@@ -46,6 +47,7 @@ func settingsFlags() []ucli.Flag {
 		&ucli.DurationFlag{Name: "cache-ttl", EnvVars: []string{envCacheTTL}, Value: 10 * time.Second, Usage: "how long a cached job list is trusted"},
 		&ucli.DurationFlag{Name: "resolve-timeout", EnvVars: []string{envResolveTimeout}, Value: 30 * time.Second, Usage: "longest time resolution may delay a job's start"},
 		&ucli.DurationFlag{Name: "kill-grace", EnvVars: []string{envKillGrace}, Value: 5 * time.Minute, Usage: "after a cancel's SIGTERM, SIGKILL what is left of the job's script after `DURATION`; keep it below the runner's graceful_kill_timeout (10m by default)"},
+		serverFlag,
 		&ucli.StringFlag{Name: "wrap", Usage: "delegate the stage to an existing custom-executor driver `EXEC` (its arguments after --)"},
 	}
 }
@@ -58,6 +60,7 @@ func settingsFrom(c *ucli.Context) Settings {
 		CacheTTL:       c.Duration("cache-ttl"),
 		ResolveTimeout: c.Duration("resolve-timeout"),
 		KillGrace:      c.Duration("kill-grace"),
+		Server:         c.String("server"),
 	}
 	if w := c.String("wrap"); w != "" {
 		s.Wrap = append([]string{w}, c.Args().Slice()...)
