@@ -113,7 +113,7 @@ type JobSpec struct {
 	// so no artifacts_file in the job JSON and 404 on download.
 	Artifact []byte
 	// ArtifactFilename defaults to artifacts.zip, or artifacts.tar.gz for gzip data.
-	ArtifactFilename  string
+	ArtifactFilename string
 	// ArtifactsExpireAt in the past makes the single-file route 404 while
 	// the archive routes still serve the archive, as GitLab does until its
 	// cleanup worker deletes the file (lib/api/ci/job_artifacts.rb checks
