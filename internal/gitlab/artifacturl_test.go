@@ -79,4 +79,3 @@ func TestParseArtifactURLRefusesOtherURLs(t *testing.T) {
 		}
 	}
 }
-
