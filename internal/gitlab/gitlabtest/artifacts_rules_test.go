@@ -113,3 +113,33 @@ func TestRetryDuringListingMovesRowsDown(t *testing.T) {
 		t.Errorf("page 1 = %+v, page 2 = %+v: want the new attempt on top and job 3 skipped", page1, page2)
 	}
 }
+
+func TestRefRoutesFollowTheTier(t *testing.T) {
+	for _, p := range gitlabtest.Profiles() {
+		t.Run(p.String(), func(t *testing.T) {
+			f := newFixture(t, gitlabtest.WithProfile(p))
+			f.s.AddPipeline(projectID, 300, gitlabtest.WithPipelineStatus("success"), gitlabtest.WithRef("release/1"))
+			f.s.AddJob(projectID, 300, gitlabtest.JobSpec{Name: "build", Artifact: f.zip})
+			c := newClient(t)
+			base := f.s.APIURL() + "/projects/7/jobs/artifacts/release%2F1/"
+			resp, body := get(t, c, base+"download?job=build", "PRIVATE-TOKEN", patProject)
+			wantStatus(t, resp, body, 200)
+			resp, body = get(t, c, base+"raw/dist/app.txt?job=build", "PRIVATE-TOKEN", patProject)
+			wantStatus(t, resp, body, 200)
+			if string(body) != "hello from build" {
+				t.Errorf("raw = %q", body)
+			}
+			want := 200
+			if !p.PublicArtifactsTakeJobToken() {
+				want = 404
+			}
+			resp, body = get(t, c, base+"download?job=build", "JOB-TOKEN", tokRunning)
+			wantStatus(t, resp, body, want)
+			resp, body = get(t, c, base+"download?job=nope", "PRIVATE-TOKEN", patProject)
+			wantStatus(t, resp, body, 404)
+			if string(body) != `{"message":"404 Not found"}` {
+				t.Errorf("unknown job body %s", body)
+			}
+		})
+	}
+}

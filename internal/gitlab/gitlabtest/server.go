@@ -146,6 +146,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if s.serveRef(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -166,6 +169,8 @@ const (
 	RouteArtifacts       Route = "artifacts"        // GET /projects/:id/jobs/:job_id/artifacts
 	RouteArtifactFile    Route = "artifact_file"    // GET /projects/:id/jobs/:job_id/artifacts/*path
 	RouteRunnerArtifacts Route = "runner_artifacts" // GET /jobs/:job_id/artifacts
+	RouteRefDownload     Route = "ref_download"     // GET /projects/:id/jobs/artifacts/:ref/download?job=
+	RouteRefRaw          Route = "ref_raw"          // GET /projects/:id/jobs/artifacts/:ref/raw/*path?job=
 	RouteObject          Route = "object"           // any request to an ObjectStore
 	RouteUnknown         Route = "unknown"          // no route matched (404)
 )
