@@ -67,7 +67,9 @@ const (
 // GitLab's refusal bodies (lib/api/helpers.rb).
 const (
 	msgProjectNotFound = "404 Project Not Found"
-	msgJobNotFound     = "404 Job Not Found"
+	// msgRecordNotFound is ActiveRecord::RecordNotFound as lib/api/api.rb
+	// renders it, e.g. on the ref routes.
+	msgRecordNotFound = "404 Not found"
 )
 
 var refusalMessages = map[Refusal]string{
@@ -131,6 +133,9 @@ func explainNotFound(ae *APIError, ref ArtifactRef, onArtifacts bool, job *Job) 
 		return RefusalTierJobToken
 	case ae.Message == msgProjectNotFound:
 		return RefusalJobTokenIgnored
+	case ae.Message == msgRecordNotFound:
+		// The ref routes: no successful pipeline of the ref has that job.
+		return RefusalMissing
 	case !onArtifacts:
 		return RefusalUnknown
 	case job != nil && ref.Path != "" && job.ArtifactsExpireAt != nil && job.ArtifactsExpireAt.Before(time.Now()):
