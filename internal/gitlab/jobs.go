@@ -80,12 +80,14 @@ func (c *Client) ProjectJob(ctx context.Context, projectID string, jobID int64) 
 
 // Bounds on what a listing's headers may make us do: no server header sizes
 // memory or a loop without limit.
+//
+// maxPages caps X-Total-Pages and the pages followed through Link: 100,000
+// jobs at per_page=100. GitLab stops sending totals past 10,000 rows
+// (https://docs.gitlab.com/api/rest/#pagination), so a larger X-Total-Pages
+// is not GitLab's. A variable only so that tests need not send 1,000 pages.
+var maxPages = 1000
+
 const (
-	// maxPages caps X-Total-Pages and the pages followed through Link:
-	// 100,000 jobs at per_page=100. GitLab stops sending totals past
-	// 10,000 rows (https://docs.gitlab.com/api/rest/#pagination), so a
-	// larger X-Total-Pages is not GitLab's.
-	maxPages = 1000
 	// maxListRounds bounds how often a listing that changed while it was
 	// read is read again.
 	maxListRounds = 4
