@@ -161,3 +161,9 @@ func reportsOnly(j *Job) bool {
 	}
 	return false
 }
+
+// MayAppear reports whether err is a 404 that waiting could cure: the
+// archive or job is missing (not uploaded yet). A 404 that is a refusal in
+// disguise — "404 Project Not Found" to an ignored job token or a hidden
+// project — never resolves by polling, and neither does any other error.
+func MayAppear(err error) bool { return Cause(err) == RefusalMissing }

@@ -98,3 +98,26 @@ func TestEveryRefusalHasOneLine(t *testing.T) {
 		t.Error("a network error classified as a refusal")
 	}
 }
+
+func TestOnlyAMissingArchiveIsWorthWaitingFor(t *testing.T) {
+	free := gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version18_9}
+	gl := pipelineWithJobs(t, 0, gitlabtest.WithProfile(free))
+	gl.AddJob(project, pipeline, gitlabtest.JobSpec{Name: "deploy", Token: "glcbt-wait-running"})
+	pending := gl.AddJob(project, pipeline, gitlabtest.JobSpec{Name: "build", Status: "running"})
+	job := fastClient(t, gl, gitlab.Credential{Kind: gitlab.JobToken, Token: "glcbt-wait-running"})
+	cases := []struct {
+		name string
+		url  string
+		want bool
+	}{
+		{"the runner route's 404 for an archive not uploaded yet", gitlab.RunnerArtifactsURL(gl.APIURL(), pending.ID), true},
+		{"EE Free's 404 Project Not Found to the job token", gitlab.PublicArtifactsURL(gl.APIURL(), "7", pending.ID), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gitlab.MayAppear(fetch(t, job, tc.url)); got != tc.want {
+				t.Errorf("MayAppear = %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
