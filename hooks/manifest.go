@@ -37,9 +37,11 @@ type siblingJSON struct {
 	Status   string        `json:"status,omitempty"`
 	Artifact *artifactJSON `json:"artifact,omitempty"`
 	URL      string        `json:"url"`
-	Source   string        `json:"source,omitempty"`
-	Pipeline int64         `json:"pipeline_id,omitempty"`
-	Relation string        `json:"relation,omitempty"`
+	// PublicURL is the project's artifacts API URL of the same archive.
+	PublicURL string `json:"public_url,omitempty"`
+	Source    string `json:"source,omitempty"`
+	Pipeline  int64  `json:"pipeline_id,omitempty"`
+	Relation  string `json:"relation,omitempty"`
 }
 
 type artifactJSON struct {
@@ -51,7 +53,7 @@ type artifactJSON struct {
 // MarshalJSON writes s in the manifest's shape.
 func (s Sibling) MarshalJSON() ([]byte, error) {
 	j := siblingJSON{Name: s.Name, Var: s.Var, Group: s.Group, ID: s.ID, Stage: s.Stage,
-		Status: s.Status, URL: s.URL, Source: s.Source, Pipeline: s.Pipeline, Relation: s.Relation}
+		Status: s.Status, URL: s.URL, PublicURL: s.PublicURL, Source: s.Source, Pipeline: s.Pipeline, Relation: s.Relation}
 	if s.ArtifactFilename != "" || s.ArtifactSize != 0 || s.ArtifactExpireAt != nil {
 		j.Artifact = &artifactJSON{Filename: s.ArtifactFilename, Size: s.ArtifactSize, ExpireAt: s.ArtifactExpireAt}
 	}
@@ -65,7 +67,7 @@ func (s *Sibling) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*s = Sibling{Name: j.Name, Var: j.Var, Group: j.Group, ID: j.ID, Stage: j.Stage,
-		Status: j.Status, URL: j.URL, Source: j.Source, Pipeline: j.Pipeline, Relation: j.Relation}
+		Status: j.Status, URL: j.URL, PublicURL: j.PublicURL, Source: j.Source, Pipeline: j.Pipeline, Relation: j.Relation}
 	if a := j.Artifact; a != nil {
 		s.ArtifactFilename, s.ArtifactSize, s.ArtifactExpireAt = a.Filename, a.Size, a.ExpireAt
 	}

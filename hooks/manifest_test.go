@@ -64,7 +64,7 @@ func TestWriteManifestShape(t *testing.T) {
 	want := map[string]any{
 		"name": "build: [linux, amd64]", "var": "BUILD_LINUX_AMD64", "group": "BUILD", "id": 1001.0,
 		"status": "success", "artifact": map[string]any{"filename": "artifacts.zip", "size": 10485.0},
-		"url": testAPI + "/projects/42/jobs/1001/artifacts", "source": "payload",
+		"url": testAPI + "/jobs/1001/artifacts", "public_url": testAPI + "/projects/42/jobs/1001/artifacts", "source": "payload",
 	}
 	if !reflect.DeepEqual(first, want) {
 		t.Errorf("first sibling = %v\nwant %v", first, want)

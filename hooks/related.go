@@ -41,7 +41,12 @@ func (r *Resolution) addRelated(ctx context.Context, rv resolver, own listing) {
 }
 
 func (r *Resolution) addChildren(ctx context.Context, rv resolver, own listing) {
-	if own.BridgesErr != "" {
+	switch {
+	case own.BridgesRefused:
+		r.Notes = append(r.Notes, "child pipelines not looked for: "+own.BridgesErr+
+			" (GitLab before 19.2 takes no job token on /bridges; an admin read_api token lists them)")
+		return
+	case own.BridgesErr != "":
 		r.Warnings = append(r.Warnings, "child pipelines not listed: "+own.BridgesErr)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
@@ -15,14 +16,23 @@ type Lister interface {
 	PipelineBridges(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, error)
 }
 
-// Source is one way to list the pipeline's jobs, tried in the CONTRACT's
-// order: the job token, then the admin's read_api token.
+// JobFinder answers GET /job for a job token: the token's own job, whose
+// pipeline.id a pipeline cannot redefine. *gitlab.Client satisfies it.
+type JobFinder interface {
+	CurrentJob(ctx context.Context) (*gitlab.Job, error)
+}
+
+// Source is one way to list the pipeline's jobs, tried in order: the job
+// token, then the admin's read_api token.
 type Source struct {
 	Name   string // for messages: "job token", "admin token"
 	Lister Lister
 	// SameProjectOnly keeps a source to the job's own project: the admin
 	// token must not read other projects because a job variable said so.
 	SameProjectOnly bool
+	// Self, set on the job token's source only, checks the pipeline id a
+	// variable claimed (see Resolve).
+	Self JobFinder
 }
 
 // Target is the job siblings are resolved for.
@@ -50,8 +60,15 @@ type Resolution struct {
 	// APIErr says why no listing answered (nil when one did); the job then
 	// knows only its declared dependencies.
 	APIErr error
-	// Warnings about related pipelines that could not be listed.
+	// Warnings about what the job asked for or would silently miss: a
+	// parent pipeline that could not be listed, a pipeline id that was not
+	// the job's own.
 	Warnings []string
+	// Notes are facts for the debug log and doctor, never a warning: e.g.
+	// this GitLab refuses the job token on /bridges and no admin token is
+	// configured, so child pipelines are not looked for. A pipeline without
+	// children must not get a warning in every job.
+	Notes []string
 }
 
 // resolver lists through the sources, with the host cache when there is one.
@@ -70,15 +87,26 @@ type resolver struct {
 // With a cache, the whole chain of sources runs at most once per pipeline
 // per TTL on a host: a job-token try GitLab refuses is not repeated by every
 // job waiting for the same list.
+//
+// The pipeline id comes from a job variable (CI_PIPELINE_ID) unless the
+// caller had a better one, and a pipeline's author can redefine variables.
+// Runners before 17.10 do not put job_info.pipeline_id in JOB_RESPONSE_FILE
+// (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.9.3/common/network.go),
+// so it cannot be relied on. The check costs nothing in the common case: a
+// listing of the right pipeline contains the job itself (t.JobID, from the
+// payload's id, which no variable overrides). Only when it does not — or the
+// id is unknown — is GET /job asked with the job token (Source.Self): it
+// answers the token's own job with pipeline.id, one round trip.
 func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, cache *Cache) *Resolution {
 	var deps []gitlab.Job
 	if payload != nil {
 		deps = payload.DependencyJobs()
 	}
 	rv := resolver{t: t, sources: sources, cache: cache}
-	own, used, err := rv.pipeline(ctx, t.ProjectID, t.PipelineID, t.Children)
+	r := &Resolution{Target: t, Source: SourcePayload}
+	own, used, err := rv.ownPipeline(ctx, r)
+	r.Target, r.APIErr = rv.t, err
 	api := own.Jobs
-	r := &Resolution{Target: t, Source: SourcePayload, APIErr: err}
 	if err == nil {
 		r.Source = fmt.Sprintf("%s (%s)", SourceAPI, used)
 		deps = inPipeline(deps, api)
@@ -91,29 +119,94 @@ func Resolve(ctx context.Context, t Target, payload *Payload, sources []Source, 
 	return r
 }
 
+// ownPipeline lists the job's pipeline, first making sure the pipeline id
+// is the job's own (see Resolve). It may correct rv.t.PipelineID.
+func (rv *resolver) ownPipeline(ctx context.Context, r *Resolution) (listing, string, error) {
+	t, self := rv.t, rv.self()
+	var own listing
+	var used string
+	if t.PipelineID != 0 {
+		var err error
+		own, used, err = rv.pipeline(ctx, t.ProjectID, t.PipelineID, t.Children)
+		if err != nil || t.JobID == 0 || containsJob(own.Jobs, t.JobID) || self == nil {
+			return own, used, err
+		}
+	} else if self == nil {
+		return rv.pipeline(ctx, t.ProjectID, 0, t.Children) // fails: id unknown
+	}
+	j, err := self.CurrentJob(ctx)
+	switch {
+	case err != nil || j.Pipeline == nil || j.Pipeline.ID == 0 || (t.JobID != 0 && j.ID != t.JobID):
+		r.Notes = append(r.Notes, fmt.Sprintf("GET /job did not confirm pipeline %d: %v", t.PipelineID, err))
+		if t.PipelineID == 0 {
+			return rv.pipeline(ctx, t.ProjectID, 0, t.Children)
+		}
+		return own, used, nil
+	case j.Pipeline.ID == t.PipelineID: // a listing cached before this job's retry
+		return own, used, nil
+	case t.PipelineID != 0:
+		r.Warnings = append(r.Warnings, fmt.Sprintf("CI_PIPELINE_ID %d is not this job's pipeline: GitLab says %d (GET /job); using %d",
+			t.PipelineID, j.Pipeline.ID, j.Pipeline.ID))
+	}
+	rv.t.PipelineID, rv.t.JobID = j.Pipeline.ID, j.ID
+	return rv.pipeline(ctx, t.ProjectID, rv.t.PipelineID, t.Children)
+}
+
+func (rv *resolver) self() JobFinder {
+	for _, s := range rv.sources {
+		if s.Self != nil {
+			return s.Self
+		}
+	}
+	return nil
+}
+
+func containsJob(jobs []gitlab.Job, id int64) bool {
+	for _, j := range jobs {
+		if j.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // listing is what one pipeline's listing gave: its jobs and, when asked
-// for, its trigger jobs (whose failure alone is only a warning).
+// for, its trigger jobs (whose failure alone never fails the listing).
 type listing struct {
 	Jobs       []gitlab.Job `json:"jobs"`
 	Bridges    []gitlab.Job `json:"bridges,omitempty"`
 	BridgesErr string       `json:"bridges_error,omitempty"`
+	// BridgesRefused: every source was refused (401/403/404), as a job
+	// token is on 18.x /bridges when no admin token is configured. That
+	// is a fact about this GitLab, not a problem of this pipeline.
+	BridgesRefused bool `json:"bridges_refused,omitempty"`
 }
 
-// pipeline lists one pipeline's jobs (and bridges), through the cache when
-// there is one: one entry, one lock and one file read per pipeline.
+// pipeline lists one pipeline's jobs and, when asked, its bridges, each
+// through the sources in order (GitLab 18.x takes the job token for jobs
+// but not for bridges: the admin token may answer those), through the cache
+// when there is one: one entry, one lock and one file read per pipeline.
 func (rv resolver) pipeline(ctx context.Context, projectID string, pipelineID int64, withBridges bool) (listing, string, error) {
-	call := func(l Lister) (listing, error) {
+	jobs := func(l Lister) (listing, error) {
 		jobs, err := l.PipelineJobs(ctx, projectID, pipelineID, gitlab.ListOptions{})
-		if err != nil || !withBridges {
-			return listing{Jobs: jobs}, err
-		}
-		out := listing{Jobs: jobs}
-		if out.Bridges, err = l.PipelineBridges(ctx, projectID, pipelineID); err != nil {
-			out.BridgesErr = err.Error()
-		}
-		return out, nil
+		return listing{Jobs: jobs}, err
 	}
-	fetch := func() (listing, string, error) { return rv.first(ctx, projectID, pipelineID, call) }
+	bridges := func(l Lister) (listing, error) {
+		b, err := l.PipelineBridges(ctx, projectID, pipelineID)
+		return listing{Bridges: b}, err
+	}
+	fetch := func() (listing, string, error) {
+		out, used, err := rv.first(ctx, projectID, pipelineID, jobs)
+		if err != nil || !withBridges {
+			return out, used, err
+		}
+		b, _, err := rv.first(ctx, projectID, pipelineID, bridges)
+		out.Bridges = b.Bridges
+		if err != nil {
+			out.BridgesErr, out.BridgesRefused = err.Error(), allRefused(err)
+		}
+		return out, used, nil
+	}
 	if rv.cache == nil || len(rv.sources) == 0 || pipelineID == 0 {
 		return fetch()
 	}
@@ -133,7 +226,7 @@ func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64
 	if pipelineID == 0 || projectID == "" {
 		return listing{}, "", errors.New("the job's pipeline or project id is unknown")
 	}
-	var why []string
+	var why sourceErrors
 	for _, s := range rv.sources {
 		if s.SameProjectOnly && projectID != rv.t.ProjectID {
 			continue
@@ -142,7 +235,7 @@ func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64
 		if err == nil {
 			return l, s.Name, nil
 		}
-		why = append(why, fmt.Sprintf("%s: %v", s.Name, err))
+		why = append(why, fmt.Errorf("%s: %w", s.Name, err))
 		if ctx.Err() != nil {
 			break
 		}
@@ -150,7 +243,35 @@ func (rv resolver) first(ctx context.Context, projectID string, pipelineID int64
 	if len(why) == 0 {
 		return listing{}, "", errors.New("no token to list the pipeline's jobs")
 	}
-	return listing{}, "", errors.New(strings.Join(why, "; "))
+	return listing{}, "", why
+}
+
+// sourceErrors is every source's failure, on one line.
+type sourceErrors []error
+
+func (e sourceErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e sourceErrors) Unwrap() []error { return e }
+
+// allRefused reports whether every source got a refusal (401, 403, 404)
+// rather than a failure worth a warning (a timeout, a 5xx).
+func allRefused(err error) bool {
+	var errs sourceErrors
+	if !errors.As(err, &errs) {
+		return false
+	}
+	for _, e := range errs {
+		if !gitlab.IsStatus(e, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound) {
+			return false
+		}
+	}
+	return true
 }
 
 // inPipeline drops payload dependencies the pipeline's listing does not

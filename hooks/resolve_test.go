@@ -3,6 +3,7 @@ package hooks
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,41 +64,34 @@ func varsOf(sibs []Sibling) string {
 	return strings.Join(n, " ")
 }
 
-func TestResolveTriesSourcesInTheContractOrder(t *testing.T) {
+func TestResolveTriesSourcesInOrderOnEveryProfile(t *testing.T) {
 	payload := func(f fixture) *Payload {
 		return &Payload{ID: f.self.ID, Dependencies: []PayloadDependency{{ID: f.build.ID, Name: "build", ArtifactsFile: gitlab.ArtifactsFile{Filename: "artifacts.zip", Size: 9}}}}
 	}
-	tests := []struct {
-		name       string
-		older      bool
-		withAdmin  bool
-		wantSource string
-		wantVars   string
-		wantErr    bool
-	}{
-		{"current GitLab answers the job token", false, true, "api (job token)", "BUILD LINT", false},
-		{"older GitLab falls back to the admin token", true, true, "api (admin token)", "BUILD LINT", false},
-		{"older GitLab without an admin token leaves the payload", true, false, "payload", "BUILD", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var opts []gitlabtest.Option
-			if tt.older {
-				opts = append(opts, gitlabtest.OlderGitLab())
-			}
-			f := newFixture(t, opts...)
-			sources := []Source{f.jobTok}
-			if tt.withAdmin {
-				sources = append(sources, f.priv)
-			}
-			r := Resolve(t.Context(), f.target(), payload(f), sources, nil)
-			if r.Source != tt.wantSource || varsOf(r.Siblings) != tt.wantVars || (r.APIErr != nil) != tt.wantErr {
-				t.Fatalf("source %q vars %q err %v; want %q %q err=%v", r.Source, varsOf(r.Siblings), r.APIErr, tt.wantSource, tt.wantVars, tt.wantErr)
-			}
-			if r.APIErr != nil && strings.Contains(r.APIErr.Error(), f.self.Token) {
-				t.Error("the error shows the job token")
-			}
-		})
+	for _, p := range gitlabtest.Profiles() {
+		for _, withAdmin := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s, admin token %t", p, withAdmin), func(t *testing.T) {
+				f := newFixture(t, gitlabtest.WithProfile(p))
+				sources := []Source{f.jobTok}
+				if withAdmin {
+					sources = append(sources, f.priv)
+				}
+				wantSource, wantVars, wantErr := "api (job token)", "BUILD LINT", false
+				switch {
+				case !p.JobTokenListsJobs() && withAdmin:
+					wantSource = "api (admin token)"
+				case !p.JobTokenListsJobs():
+					wantSource, wantVars, wantErr = "payload", "BUILD", true
+				}
+				r := Resolve(t.Context(), f.target(), payload(f), sources, nil)
+				if r.Source != wantSource || varsOf(r.Siblings) != wantVars || (r.APIErr != nil) != wantErr {
+					t.Fatalf("source %q vars %q err %v; want %q %q err=%v", r.Source, varsOf(r.Siblings), r.APIErr, wantSource, wantVars, wantErr)
+				}
+				if r.APIErr != nil && strings.Contains(r.APIErr.Error(), f.self.Token) {
+					t.Error("the error shows the job token")
+				}
+			})
+		}
 	}
 }
 
@@ -110,34 +104,123 @@ func TestResolveDropsDependenciesOfOtherPipelines(t *testing.T) {
 	}
 }
 
+// TestResolveAddsParentAndChildPipelines runs on every profile: GitLab 18.x
+// lists jobs but not bridges for the job token, so children come from the
+// admin token when there is one, and otherwise cost a debug note — never a
+// warning in every job of a pipeline that may have no children at all.
 func TestResolveAddsParentAndChildPipelines(t *testing.T) {
-	f := newFixture(t)
+	for _, p := range gitlabtest.Profiles() {
+		for _, withAdmin := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s, admin token %t", p, withAdmin), func(t *testing.T) {
+				resolveRelated(t, p, withAdmin)
+			})
+		}
+	}
+}
+
+func resolveRelated(t *testing.T, p gitlabtest.Profile, withAdmin bool) {
+	f := newFixture(t, gitlabtest.WithProfile(p))
 	const child = 600
 	f.gl.AddPipeline(fakeProject, child, gitlabtest.ChildOf(testPipeline, "trigger-docs"))
 	f.gl.AddJob(fakeProject, child, gitlabtest.JobSpec{Name: "docs 1/2"})
 	f.gl.AddJob(fakeProject, child, gitlabtest.JobSpec{Name: "docs 2/2"})
 	childJob := f.gl.AddJob(fakeProject, child, gitlabtest.JobSpec{Name: "publish", Token: "glcbt-child-token"})
+	sources := func(job Source) []Source {
+		if withAdmin {
+			return []Source{job, f.priv}
+		}
+		return []Source{job}
+	}
 
 	parentView := f.target()
 	parentView.Children = true
-	r := Resolve(t.Context(), parentView, nil, []Source{f.jobTok}, nil)
-	if got := varsOf(r.Siblings); got != "BUILD LINT TRIGGER_DOCS__DOCS_1_2 TRIGGER_DOCS__DOCS_2_2 TRIGGER_DOCS__PUBLISH" {
-		t.Errorf("parent sees %q (warnings %v)", got, r.Warnings)
+	r := Resolve(t.Context(), parentView, nil, sources(f.jobTok), nil)
+	listsJobs := withAdmin || p.JobTokenListsJobs()
+	seesChildren := withAdmin || p.JobTokenListsBridges()
+	want := "BUILD LINT TRIGGER_DOCS__DOCS_1_2 TRIGGER_DOCS__DOCS_2_2 TRIGGER_DOCS__PUBLISH"
+	switch {
+	case !listsJobs:
+		want = ""
+	case !seesChildren:
+		want = "BUILD LINT"
+		if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "child pipelines not looked for") {
+			t.Errorf("notes %q: a refused bridges call must be one debug note", r.Notes)
+		}
 	}
-	if vars := Variables(r.Siblings, ""); vars["ARTIFACT_URLS_TRIGGER_DOCS__DOCS"] == "" {
+	if got := varsOf(r.Siblings); got != want || len(r.Warnings) != 0 {
+		t.Errorf("parent sees %q with warnings %q; want %q and no warning", got, r.Warnings, want)
+	}
+	if vars := Variables(r.Siblings, ""); seesChildren && listsJobs && vars["ARTIFACT_URLS_TRIGGER_DOCS__DOCS"] == "" {
 		t.Errorf("no group variable for the child's parallel jobs: %v", vars)
 	}
 
 	childView := Target{APIURL: f.gl.APIURL(), ProjectID: "42", PipelineID: child, JobID: childJob.ID, ParentPipelineID: testPipeline}
 	childTok := Source{Name: "job token", Lister: client(t, f.gl, gitlab.Credential{Kind: gitlab.JobToken, Token: childJob.Token})}
-	r = Resolve(t.Context(), childView, nil, []Source{childTok}, nil)
+	r = Resolve(t.Context(), childView, nil, sources(childTok), nil)
+	if !listsJobs {
+		if r.APIErr == nil {
+			t.Errorf("the job token listed jobs on %s", p)
+		}
+		return
+	}
 	if got := varsOf(r.Siblings); got != "DOCS_1_2 DOCS_2_2 PARENT__BUILD PARENT__DEPLOY PARENT__LINT" {
 		t.Errorf("child sees %q (warnings %v)", got, r.Warnings)
 	}
 	for _, s := range r.Siblings {
-		if s.Relation == RelationParent && (s.Pipeline != testPipeline || !strings.Contains(s.URL, "/projects/42/jobs/")) {
+		if s.Relation == RelationParent && (s.Pipeline != testPipeline || !strings.Contains(s.PublicURL, "/projects/42/jobs/") ||
+			s.URL != gitlab.RunnerArtifactsURL(f.gl.APIURL(), s.ID)) {
 			t.Errorf("parent sibling %+v", s)
 		}
+	}
+}
+
+// TestAParentListingRefusedIsAWarning: the job asked for its parent's jobs
+// (CI_UPSTREAM_PIPELINE_ID), so not getting them is worth a warning.
+func TestAParentListingRefusedIsAWarning(t *testing.T) {
+	f := newFixture(t)
+	f.gl.AddProject(77)
+	f.gl.AddPipeline(77, 700)
+	tg := f.target()
+	tg.ParentPipelineID, tg.ParentProjectID = 700, "77"
+	r := Resolve(t.Context(), tg, nil, []Source{f.jobTok}, nil)
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "parent pipeline 700 not listed") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}
+
+// TestThePipelineIDIsTheJobsOwn: a pipeline may redefine CI_PIPELINE_ID;
+// the job's own id (from the payload) is in the listing of its real
+// pipeline, and GET /job settles any doubt.
+func TestThePipelineIDIsTheJobsOwn(t *testing.T) {
+	f := newFixture(t)
+	f.gl.AddPipeline(fakeProject, 501)
+	f.gl.AddJob(fakeProject, 501, gitlabtest.JobSpec{Name: "elsewhere"})
+	self := f.jobTok
+	self.Self = self.Lister.(*gitlab.Client)
+	cases := []struct {
+		name      string
+		pipeline  int64
+		wantVars  string
+		wantWarn  bool
+		wantCalls int
+	}{
+		{"the right id costs no GET /job", testPipeline, "BUILD LINT", false, 0},
+		{"an overridden id is corrected by GET /job", 501, "BUILD LINT", true, 1},
+		{"an unknown id is found by GET /job", 0, "BUILD LINT", false, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.gl.Count(gitlabtest.RouteJob)
+			tg := f.target()
+			tg.PipelineID = tc.pipeline
+			r := Resolve(t.Context(), tg, nil, []Source{self}, nil)
+			if varsOf(r.Siblings) != tc.wantVars || (len(r.Warnings) > 0) != tc.wantWarn || r.PipelineID != testPipeline {
+				t.Errorf("vars %q, warnings %q, pipeline %d", varsOf(r.Siblings), r.Warnings, r.PipelineID)
+			}
+			if n := f.gl.Count(gitlabtest.RouteJob) - before; n != tc.wantCalls {
+				t.Errorf("%d GET /job, want %d", n, tc.wantCalls)
+			}
+		})
 	}
 }
 

@@ -3,9 +3,7 @@ package hooks
 import (
 	"cmp"
 	"maps"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -34,8 +32,14 @@ type Sibling struct {
 	ArtifactFilename string // "" when no archive is known
 	ArtifactSize     int64
 	ArtifactExpireAt *time.Time
-	URL              string // ARTIFACT_URL_<N>
-	Source           string // SourcePayload or SourceAPI; set by MarkSources
+	// URL is ARTIFACT_URL_<N>: the runner route <api>/jobs/<id>/artifacts,
+	// which takes the job token on every GitLab tier and version.
+	URL string
+	// PublicURL is the same archive on the project's artifacts API
+	// (<api>/projects/<project>/jobs/<id>/artifacts), which also serves
+	// single files but refuses job tokens on GitLab EE Free.
+	PublicURL string
+	Source    string // SourcePayload or SourceAPI; set by MarkSources
 	// Pipeline and Relation are set for jobs of related pipelines only:
 	// RelationParent (the pipeline that triggered this one) or
 	// RelationChild (a pipeline a bridge of this one triggered).
@@ -110,9 +114,12 @@ func mergeJob(p, a gitlab.Job) gitlab.Job {
 // out the job itself and every attempt of its name, and assigns each sibling
 // its <N> and, in a parallel/matrix group, its <G>.
 //
-// URL is <apiV4URL>/projects/<projectID>/jobs/<id>/artifacts; a trailing "/"
-// of apiV4URL is dropped and projectID is path-escaped, so a project path
-// ("group/project") works as well as CI_PROJECT_ID.
+// URL is the runner route <apiV4URL>/jobs/<id>/artifacts (every tier takes
+// the job token there, lib/api/ci/runner.rb); PublicURL is
+// <apiV4URL>/projects/<projectID>/jobs/<id>/artifacts with projectID
+// path-escaped, so a project path ("group/project") works as well as
+// CI_PROJECT_ID. A trailing "/" of apiV4URL is dropped. Both come from
+// gitlab.ArtifactRef.
 //
 // collisions holds the <N> collisions (lists of job names, see
 // AssignVarNames) followed by the <G> collisions (lists of group base names,
@@ -122,10 +129,11 @@ func BuildSiblings(jobs []gitlab.Job, selfID int64, apiV4URL, projectID string) 
 	others := withoutSelf(jobs, selfID)
 	vars, collisions := AssignVarNames(jobNames(others))
 	groups, groupCollisions := assignGroups(others)
-	base := strings.TrimRight(apiV4URL, "/") + "/projects/" + url.PathEscape(projectID) + "/jobs/"
+	api := strings.TrimRight(apiV4URL, "/")
 	sibs = make([]Sibling, 0, len(others))
 	for _, j := range others {
-		s := newSibling(j, base+strconv.FormatInt(j.ID, 10)+"/artifacts")
+		s := newSibling(j, gitlab.RunnerArtifactsURL(api, j.ID))
+		s.PublicURL = gitlab.PublicArtifactsURL(api, projectID, j.ID)
 		s.Var, s.Group = vars[j.Name], groups[j.Name]
 		sibs = append(sibs, s)
 	}

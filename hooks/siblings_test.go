@@ -147,11 +147,11 @@ func TestBuildSiblings(t *testing.T) {
 	want := []Sibling{
 		{Name: "build", Var: "BUILD", ID: 101, Stage: "build", Status: "success",
 			ArtifactFilename: "artifacts.zip", ArtifactSize: 2048, ArtifactExpireAt: &expire,
-			URL: testAPI + "/projects/42/jobs/101/artifacts"},
+			URL: testAPI + "/jobs/101/artifacts", PublicURL: testAPI + "/projects/42/jobs/101/artifacts"},
 		{Name: "deploy-prod", Var: "DEPLOY_PROD", ID: 102, Stage: "deploy", Status: "created",
-			URL: testAPI + "/projects/42/jobs/102/artifacts"},
+			URL: testAPI + "/jobs/102/artifacts", PublicURL: testAPI + "/projects/42/jobs/102/artifacts"},
 		{Name: "test 2/2", Var: "TEST_2_2", Group: "TEST", ID: 105, Stage: "test", Status: "running",
-			URL: testAPI + "/projects/42/jobs/105/artifacts"},
+			URL: testAPI + "/jobs/105/artifacts", PublicURL: testAPI + "/projects/42/jobs/105/artifacts"},
 	}
 	if !reflect.DeepEqual(sibs, want) {
 		t.Errorf("got  %+v\nwant %+v", sibs, want)
@@ -239,8 +239,12 @@ func TestBuildSiblingsURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sibs, _ := BuildSiblings([]gitlab.Job{job(7, "a", "", "")}, 0, tt.api, tt.project)
-			if sibs[0].URL != tt.want {
-				t.Errorf("URL = %q, want %q", sibs[0].URL, tt.want)
+			if sibs[0].PublicURL != tt.want {
+				t.Errorf("PublicURL = %q, want %q", sibs[0].PublicURL, tt.want)
+			}
+			// ARTIFACT_URL_<N> is the runner route: every tier takes the job token there.
+			if want := testAPI + "/jobs/7/artifacts"; sibs[0].URL != want {
+				t.Errorf("URL = %q, want %q", sibs[0].URL, want)
 			}
 		})
 	}

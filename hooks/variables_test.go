@@ -8,7 +8,7 @@ import (
 )
 
 func TestVariables(t *testing.T) {
-	u := func(id string) string { return testAPI + "/projects/42/jobs/" + id + "/artifacts" }
+	u := func(id string) string { return testAPI + "/jobs/" + id + "/artifacts" }
 	tests := []struct {
 		name     string
 		jobs     []gitlab.Job

@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // Version is the tool's version; the CLI sets it at start-up so that every
@@ -100,10 +103,16 @@ type Client struct {
 	policy   Policy
 	conc     int
 	logger   Logger
+	// noTriggerJobs remembers that GET …/trigger_jobs answered 404: this
+	// GitLab predates 19.2, ask /bridges directly.
+	noTriggerJobs atomic.Bool
 }
 
-// New validates opts and returns a client.
+// New validates opts and returns a client. It registers the credential with
+// the process's masking register (internal/secret), so that no log line,
+// error or file this process writes can show it.
 func New(opts Options) (*Client, error) {
+	secret.Register(opts.Credential.Token)
 	base, err := parseBase(opts.BaseURL)
 	if err != nil {
 		return nil, err

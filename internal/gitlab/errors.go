@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // APIError is a non-2xx answer from GitLab (or the object store it
@@ -20,13 +22,19 @@ type APIError struct {
 	Credential AuthKind
 }
 
+// Error reads like "GET <url>: 404 Not Found: 404 Project Not Found (sent job
+// token (CI_JOB_TOKEN))". The server's message passes through secret.Mask: a
+// body is data from the server and may echo a token back.
 func (e *APIError) Error() string {
+	return secret.Mask(e.message())
+}
+
+func (e *APIError) message() string {
 	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" && !strings.Contains(msg, e.Message) {
 		msg += ": " + e.Message
 	}
-	switch e.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
+	if e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden || e.Message == msgProjectNotFound {
 		msg += fmt.Sprintf(" (sent %s)", e.Credential)
 	}
 	return msg

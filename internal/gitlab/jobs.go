@@ -3,7 +3,9 @@ package gitlab
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,9 +38,25 @@ func (c *Client) PipelineJobs(ctx context.Context, projectID string, pipelineID 
 }
 
 // PipelineBridges lists a pipeline's trigger jobs, whose DownstreamPipeline
-// names child and downstream pipelines.
+// names child and downstream pipelines. It asks GET …/trigger_jobs, the name
+// GitLab 19.2 introduced (https://docs.gitlab.com/api/jobs/#list-pipeline-trigger-jobs),
+// and falls back to the deprecated …/bridges where that route does not
+// exist (404); the client then asks /bridges directly from the next call on.
+// On 18.x /bridges ignores a job token
+// (https://gitlab.com/gitlab-org/gitlab/-/issues/554448): the answer is
+// then that of an anonymous caller.
 func (c *Client) PipelineBridges(ctx context.Context, projectID string, pipelineID int64) ([]Job, error) {
-	return c.listAll(ctx, fmt.Sprintf("projects/%s/pipelines/%d/bridges", url.PathEscape(projectID), pipelineID), url.Values{"per_page": {"100"}})
+	base := fmt.Sprintf("projects/%s/pipelines/%d/", url.PathEscape(projectID), pipelineID)
+	q := url.Values{"per_page": {"100"}}
+	if !c.noTriggerJobs.Load() {
+		jobs, err := c.listAll(ctx, base+"trigger_jobs", q)
+		if !IsStatus(err, http.StatusNotFound) {
+			return jobs, err
+		}
+		c.noTriggerJobs.Store(true)
+		c.logger.Debugf("GET %strigger_jobs: 404, falling back to /bridges (GitLab before 19.2)", base)
+	}
+	return c.listAll(ctx, base+"bridges", q)
 }
 
 // CurrentJob returns the job the client's job token belongs to (GET /job).
@@ -60,10 +78,26 @@ func (c *Client) ProjectJob(ctx context.Context, projectID string, jobID int64) 
 	return &j, nil
 }
 
+// Bounds on what a listing's headers may make us do: no server header sizes
+// memory or a loop without limit.
+//
+// maxPages caps X-Total-Pages and the pages followed through Link: 100,000
+// jobs at per_page=100. GitLab stops sending totals past 10,000 rows
+// (https://docs.gitlab.com/api/rest/#pagination), so a larger X-Total-Pages
+// is not GitLab's. A variable only so that tests need not send 1,000 pages.
+var maxPages = 1000
+
+const (
+	// maxListRounds bounds how often a listing that changed while it was
+	// read is read again.
+	maxListRounds = 4
+)
+
 // page is what one listing request taught us about the rest.
 type page struct {
-	totalPages int
-	next       string // absolute URL of the next page, "" at the end
+	total      int // X-Total, -1 when absent
+	totalPages int // X-Total-Pages, 0 when absent
+	next       string
 }
 
 func (c *Client) listAll(ctx context.Context, path string, q url.Values) ([]Job, error) {
@@ -72,47 +106,128 @@ func (c *Client) listAll(ctx context.Context, path string, q url.Values) ([]Job,
 	if err != nil {
 		return nil, err
 	}
-	var rest []Job
-	if pg.totalPages > 1 {
-		rest, err = c.pagesConcurrently(ctx, path, q, pg.totalPages)
-	} else {
-		rest, err = c.pagesSequentially(ctx, pg.next)
+	switch {
+	case pg.totalPages > maxPages:
+		return nil, fmt.Errorf("listing %s: GitLab reports %d pages, more than the %d this tool reads", path, pg.totalPages, maxPages)
+	case pg.totalPages > 1:
+		return c.pagesConsistently(ctx, path, q, listed{jobs: first, total: pg.total}, pg.totalPages)
 	}
+	rest, err := c.pagesSequentially(ctx, path, pg.next)
 	if err != nil {
 		return nil, err
 	}
 	return dedupe(append(first, rest...)), nil
 }
 
-func (c *Client) pagesConcurrently(ctx context.Context, path string, q url.Values, total int) ([]Job, error) {
-	results := make([][]Job, total+1)
-	errs := make([]error, total+1)
+// listed is one page as it was answered.
+type listed struct {
+	jobs  []Job
+	total int
+	pages int
+}
+
+// pagesConsistently reads pages 2..n at once, then checks that all pages
+// describe one state of the list. Offset pages are newest first: a retry
+// during the listing puts a new row on top and pushes older rows one place
+// later, so a page read after it and the next page read before it both miss
+// the row that crossed their boundary. Such a shift always shows as a row on
+// two pages or as a changed X-Total; then every page is read again at once
+// (page 1 included), up to maxListRounds reads in all. One retry during a
+// 1,000-job listing costs three round trips.
+func (c *Client) pagesConsistently(ctx context.Context, path string, q url.Values, first listed, total int) ([]Job, error) {
+	pages, err := c.fetchPages(ctx, path, q, 2, total)
+	if err != nil {
+		return nil, err
+	}
+	pages = append([]listed{first}, pages...)
+	for round := 2; ; round++ {
+		if jobs, ok := consistent(pages); ok {
+			return jobs, nil
+		}
+		if round >= maxListRounds {
+			return nil, fmt.Errorf("listing %s: the list kept changing while it was read (%d reads)", path, round)
+		}
+		c.logger.Debugf("listing %s changed while it was read (a job was retried?): reading every page again", path)
+		n := latestPages(pages)
+		if n > maxPages {
+			return nil, fmt.Errorf("listing %s: GitLab reports %d pages, more than the %d this tool reads", path, n, maxPages)
+		}
+		if pages, err = c.fetchPages(ctx, path, q, 1, n); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// consistent reports whether pages are one state of the list: the same
+// X-Total on every page, no row on two pages, and as many rows as X-Total.
+func consistent(pages []listed) ([]Job, bool) {
+	var all []Job
+	seen := map[int64]bool{}
+	for _, p := range pages {
+		if p.total < 0 || p.total != pages[0].total {
+			return nil, false
+		}
+		for _, j := range p.jobs {
+			if seen[j.ID] {
+				return nil, false
+			}
+			seen[j.ID] = true
+			all = append(all, j)
+		}
+	}
+	return all, len(all) == pages[0].total
+}
+
+// latestPages is the page count the last answered page reported.
+func latestPages(pages []listed) int {
+	n := 0
+	for _, p := range pages {
+		n = max(n, p.pages)
+	}
+	return max(n, len(pages))
+}
+
+// fetchPages reads pages from..to at once, at most c.conc in flight.
+func (c *Client) fetchPages(ctx context.Context, path string, q url.Values, from, to int) ([]listed, error) {
+	out := make([]listed, to-from+1)
+	errs := make([]error, len(out))
 	sem := make(chan struct{}, c.conc)
 	var wg sync.WaitGroup
-	for n := 2; n <= total; n++ {
+	for i := range out {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			pq := cloneValues(q)
-			pq.Set("page", strconv.Itoa(n))
-			_, errs[n] = c.getPage(ctx, c.URL(path, pq), &results[n])
+			pq.Set("page", strconv.Itoa(from+i))
+			pg, err := c.getPage(ctx, c.URL(path, pq), &out[i].jobs)
+			out[i].total, out[i].pages, errs[i] = pg.total, pg.totalPages, err
 		}()
 	}
 	wg.Wait()
-	var all []Job
-	for n := 2; n <= total; n++ {
-		if errs[n] != nil {
-			return nil, errs[n]
-		}
-		all = append(all, results[n]...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, firstError(errs)
 	}
-	return all, nil
+	return out, nil
 }
 
-func (c *Client) pagesSequentially(ctx context.Context, next string) ([]Job, error) {
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pagesSequentially follows Link / X-Next-Page when GitLab sends no totals
+// (past 10,000 rows), for at most maxPages pages.
+func (c *Client) pagesSequentially(ctx context.Context, path, next string) ([]Job, error) {
 	var all []Job
-	for seen := 0; next != "" && seen < 10000; seen++ {
+	for n := 1; next != ""; n++ {
+		if n >= maxPages {
+			return nil, fmt.Errorf("listing %s: more than %d pages", path, maxPages)
+		}
 		var jobs []Job
 		pg, err := c.getPage(ctx, next, &jobs)
 		if err != nil {
@@ -130,11 +245,26 @@ func (c *Client) getPage(ctx context.Context, rawURL string, into *[]Job) (page,
 	return pg, err
 }
 
+// MaxJSONBody caps an API answer the client decodes: a server that sends
+// more gets one clear error, not an exhausted memory.
+const MaxJSONBody = 64 << 20
+
+// errBodyTooLarge is returned once a JSON answer passes MaxJSONBody.
+var errBodyTooLarge = fmt.Errorf("answer larger than %d MiB", MaxJSONBody>>20)
+
 // getJSON fetches rawURL and decodes it; decoding is part of the retried
-// attempt, so a body cut halfway is fetched again.
+// attempt, so a body cut halfway is fetched again. A body over MaxJSONBody
+// is a final error.
 func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers func(http.Header)) error {
 	return c.Do(ctx, Unit{Method: http.MethodGet, URL: rawURL, Handle: func(resp *http.Response) error {
-		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		if resp.ContentLength > MaxJSONBody {
+			return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), errBodyTooLarge))
+		}
+		body := &cappedReader{r: resp.Body, left: MaxJSONBody}
+		if err := json.NewDecoder(body).Decode(into); err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err))
+			}
 			return fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err)
 		}
 		if headers != nil {
@@ -148,8 +278,8 @@ func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers f
 // The next page must stay on the API's host: a Link header is data from the
 // server and must not send our token elsewhere.
 func (c *Client) parsePage(current string, h http.Header) page {
-	pg := page{}
-	pg.totalPages, _ = strconv.Atoi(h.Get("X-Total-Pages"))
+	pg := page{total: boundedInt(h.Get("X-Total"), -1)}
+	pg.totalPages = max(boundedInt(h.Get("X-Total-Pages"), 0), 0)
 	if next := LinkNext(h.Get("Link")); next != "" && c.sameOrigin(next) {
 		pg.next = next
 		return pg
@@ -168,6 +298,37 @@ func (c *Client) parsePage(current string, h http.Header) page {
 func (c *Client) sameOrigin(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.Scheme == c.base.Scheme && u.Host == c.base.Host
+}
+
+// boundedInt parses a numeric header; absent, malformed or absurd values
+// (beyond 1<<40) give def.
+func boundedInt(v string, def int) int {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 || n > 1<<40 {
+		return def
+	}
+	return int(n)
+}
+
+// cappedReader fails with errBodyTooLarge once more than left bytes are read.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return n, errBodyTooLarge
+	}
+	return n, err
 }
 
 // LinkNext returns the rel="next" target of an RFC 8288 Link header, or "".

@@ -50,7 +50,7 @@ func TestServerVersion(t *testing.T) {
 		wantErr int
 	}{
 		{"an access token reads the version", nil, gitlab.PrivateToken, metaReader, "18.9.0", 0},
-		{"a running job's token reads the version", nil, gitlab.JobToken, metaJob, "18.9.0", 0},
+		{"a running job's token is 401: /version never takes one", nil, gitlab.JobToken, metaJob, "", http.StatusUnauthorized},
 		{"an older instance reports its own version", []gitlabtest.Option{gitlabtest.OlderGitLab()}, gitlab.PrivateToken, metaReader, "17.9.0", 0},
 		{"a configured version is reported as is", []gitlabtest.Option{gitlabtest.WithVersion("18.10.1-ee")}, gitlab.PrivateToken, metaReader, "18.10.1-ee", 0},
 		{"without a token GitLab answers 401", nil, gitlab.NoAuth, "", "", http.StatusUnauthorized},

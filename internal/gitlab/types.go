@@ -5,16 +5,19 @@ import "time"
 // Job mirrors the fields of GitLab's Job entity (lib/api/entities/ci/job.rb)
 // that pipeline-artifacts reads. Unknown fields are ignored.
 type Job struct {
-	ID                int64          `json:"id"`
-	Name              string         `json:"name"`
-	Stage             string         `json:"stage"`
-	Status            string         `json:"status"`
-	Ref               string         `json:"ref,omitempty"`
-	CreatedAt         *time.Time     `json:"created_at,omitempty"`
-	FinishedAt        *time.Time     `json:"finished_at,omitempty"`
-	ArtifactsFile     *ArtifactsFile `json:"artifacts_file,omitempty"`
-	ArtifactsExpireAt *time.Time     `json:"artifacts_expire_at,omitempty"`
-	Pipeline          *Pipeline      `json:"pipeline,omitempty"`
+	ID            int64          `json:"id"`
+	Name          string         `json:"name"`
+	Stage         string         `json:"stage"`
+	Status        string         `json:"status"`
+	Ref           string         `json:"ref,omitempty"`
+	CreatedAt     *time.Time     `json:"created_at,omitempty"`
+	FinishedAt    *time.Time     `json:"finished_at,omitempty"`
+	ArtifactsFile *ArtifactsFile `json:"artifacts_file,omitempty"`
+	// Artifacts lists every artifact file: the archive, metadata, trace and
+	// artifacts:reports files.
+	Artifacts         []Artifact `json:"artifacts,omitempty"`
+	ArtifactsExpireAt *time.Time `json:"artifacts_expire_at,omitempty"`
+	Pipeline          *Pipeline  `json:"pipeline,omitempty"`
 	// DownstreamPipeline is set only on bridge (trigger) jobs.
 	DownstreamPipeline *Pipeline `json:"downstream_pipeline,omitempty"`
 }
@@ -23,6 +26,14 @@ type Job struct {
 type ArtifactsFile struct {
 	Filename string `json:"filename"`
 	Size     int64  `json:"size"`
+}
+
+// Artifact is one entry of a job's artifacts list
+// (lib/api/entities/ci/job_artifact.rb).
+type Artifact struct {
+	FileType string `json:"file_type"`
+	Filename string `json:"filename,omitempty"`
+	Size     int64  `json:"size,omitempty"`
 }
 
 // Pipeline mirrors GitLab's PipelineBasic entity.

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -236,7 +235,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func (c Custom) call(ctx context.Context, r *Result, name string, env []string, exe string, args []string, onStart func(*exec.Cmd)) error {
 	cmd := exec.Command(exe, args...)
 	cmd.Dir, cmd.Env = envValue(env, "TMPDIR"), env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, log), io.MultiWriter(&stderr, log)
@@ -293,16 +292,6 @@ func (r *Result) interpret(code int, exitCodeFile string) {
 	default:
 		r.Status = "unknown_failure"
 	}
-}
-
-// terminate sends SIGTERM to the process group, then SIGKILL after grace.
-func terminate(cmd *exec.Cmd, grace time.Duration) {
-	pgid := -cmd.Process.Pid
-	_ = syscall.Kill(pgid, syscall.SIGTERM)
-	if grace <= 0 {
-		grace = 10 * time.Second
-	}
-	time.AfterFunc(grace, func() { _ = syscall.Kill(pgid, syscall.SIGKILL) })
 }
 
 func (c Custom) cleanup(ctx context.Context, r *Result, env []string) {

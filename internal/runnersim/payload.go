@@ -5,6 +5,18 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+)
+
+// Runner versions whose JOB_RESPONSE_FILE Spec can mimic.
+const (
+	// Runner17_9_3 re-encodes the job without job_info.pipeline_id: its
+	// JobInfo struct has only name, stage, project_id and project_name
+	// (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.9.3/common/network.go).
+	Runner17_9_3 = "17.9.3"
+	// RunnerLatest keeps job_info.pipeline_id.
+	RunnerLatest = "19.3.0"
 )
 
 // Spec describes a job GitLab hands the runner.
@@ -15,6 +27,21 @@ type Spec struct {
 	Dependencies                 []Dependency
 	// Extra job variables (CI/CD variables of the project, say).
 	Variables map[string]string
+	// Runner is the runner version whose payload is mimicked; "" means
+	// RunnerLatest.
+	Runner string
+	// GitLab is the profile of the GitLab that sent the job (zero value:
+	// none, no upstream variables). From 18.9 a downstream pipeline's jobs get
+	// CI_UPSTREAM_PIPELINE_ID, _PROJECT_ID and _JOB_ID
+	// (https://docs.gitlab.com/ci/variables/predefined_variables/), set
+	// from Upstream when it is not zero.
+	GitLab   gitlabtest.Profile
+	Upstream Upstream
+}
+
+// Upstream is the pipeline and job that triggered a downstream pipeline.
+type Upstream struct {
+	ProjectID, PipelineID, JobID int64
 }
 
 // Dependency is one entry of the payload's dependencies.
@@ -37,6 +64,11 @@ func (s Spec) Job() Job {
 		"CI_JOB_ID": itoa(s.JobID), "CI_JOB_NAME": s.Name, "CI_JOB_STAGE": s.Stage,
 		"CI_JOB_TOKEN": s.Token,
 	}
+	if s.Upstream.PipelineID != 0 && s.GitLab.Version != "" && s.GitLab.HasUpstreamVariables() {
+		vars["CI_UPSTREAM_PIPELINE_ID"] = itoa(s.Upstream.PipelineID)
+		vars["CI_UPSTREAM_PROJECT_ID"] = itoa(s.Upstream.ProjectID)
+		vars["CI_UPSTREAM_JOB_ID"] = itoa(s.Upstream.JobID)
+	}
 	for k, v := range s.Variables {
 		vars[k] = v
 	}
@@ -54,9 +86,13 @@ func (s Spec) response(server string) []byte {
 		}
 		deps = append(deps, dep)
 	}
+	info := map[string]any{"name": s.Name, "stage": s.Stage, "project_id": s.ProjectID, "project_name": "project"}
+	if s.Runner != Runner17_9_3 {
+		info["pipeline_id"] = s.PipelineID
+	}
 	payload := map[string]any{
 		"id": s.JobID, "token": s.Token, "allow_git_fetch": true,
-		"job_info":     map[string]any{"name": s.Name, "stage": s.Stage, "pipeline_id": s.PipelineID, "project_id": s.ProjectID},
+		"job_info":     info,
 		"git_info":     map[string]any{"repo_url": repo.String(), "ref": "main", "sha": "0123456789abcdef"},
 		"variables":    []map[string]any{{"key": "CI_JOB_TOKEN", "value": s.Token, "masked": true}},
 		"dependencies": deps,

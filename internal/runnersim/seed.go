@@ -22,6 +22,10 @@ const (
 type Seed struct {
 	GL            *gitlabtest.Server
 	Build, Deploy *gitlabtest.FakeJob
+	// Runner is the runner version DeployJob's payload mimics ("" for
+	// RunnerLatest); set Runner17_9_3 for a payload without
+	// job_info.pipeline_id.
+	Runner string
 }
 
 // NewSeed sets up the pipeline; token is deploy's CI_JOB_TOKEN.
@@ -48,6 +52,7 @@ func (s Seed) DeployJob(script string) Job {
 		APIURL: s.GL.APIURL(), ProjectID: SeedProject, PipelineID: SeedPipeline, JobID: s.Deploy.ID,
 		Name: "deploy", Stage: "deploy", Token: s.Deploy.Token,
 		Dependencies: []Dependency{{ID: s.Build.ID, Name: "build", ArtifactFilename: "artifacts.zip", ArtifactSize: 100}},
+		Runner:       s.Runner, GitLab: s.GL.Profile(),
 	}
 	j := spec.Job()
 	j.Script = script

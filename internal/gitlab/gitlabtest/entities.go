@@ -100,6 +100,10 @@ func renderJob(j *job, base string) jobEntity {
 		e.Artifacts = append(e.Artifacts, artifactEntity{FileType: "archive", Size: size,
 			Filename: a.name, FileFormat: archiveFormat(a.name)})
 	}
+	if j.reports {
+		e.Artifacts = append(e.Artifacts, artifactEntity{FileType: "junit", Size: 120,
+			Filename: "junit.xml.gz", FileFormat: "gzip"})
+	}
 	return e
 }
 

@@ -11,14 +11,19 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// GET /projects/:id/jobs/:job_id/artifacts: the archive, to a job token of the
-// project or an access token; 302 to the object store after RedirectTo.
+// GET /projects/:id/jobs/:job_id/artifacts: the archive; 302 to the object
+// store after RedirectTo. It takes a job token only where the profile's tier
+// does (EE Free ignores it, so a private project answers "404 Project Not
+// Found", same project included), and applies artifacts:access
+// (lib/api/ci/job_artifacts.rb, ee/lib/ee/api/ci/job_artifacts.rb). An
+// expired archive still downloads until it is deleted.
 func (s *Server) getArtifacts(w http.ResponseWriter, r *http.Request) {
 	var a archiveReply
 	if err := s.view(func(st *state) *apiError {
-		j, err := st.projectJob(r, true)
+		j, err := st.artifactJob(r, s.cfg.profile)
 		if err == nil {
 			a, err = st.archiveOf(j, true)
 		}
@@ -30,14 +35,42 @@ func (s *Server) getArtifacts(w http.ResponseWriter, r *http.Request) {
 	a.send(w, r)
 }
 
-// GET /jobs/:job_id/artifacts (runner API): the archive, to the job token of
-// a running job of the same project (JOB-TOKEN, token= or job_token=). It
-// redirects only with direct_download=true, as GitLab does.
+// artifactJob authorizes a request on the project's artifacts API and
+// returns the job in its path.
+func (st *state) artifactJob(r *http.Request, p Profile) (*job, *apiError) {
+	who, j, err := st.projectJob(r, p.PublicArtifactsTakeJobToken())
+	if err != nil {
+		return nil, err
+	}
+	if !mayReadArtifacts(who, j.access) {
+		return nil, errForbidden
+	}
+	return j, nil
+}
+
+// mayReadArtifacts applies artifacts:access on the project's artifacts API
+// (https://docs.gitlab.com/ci/yaml/#artifactsaccess). Access tokens play a
+// maintainer; a job token is refused anything but "all".
+func mayReadArtifacts(who identity, access string) bool {
+	switch access {
+	case "none":
+		return false
+	case "developer", "maintainer":
+		return who.private != nil
+	}
+	return true
+}
+
+// GET /jobs/:job_id/artifacts (runner API, lib/api/ci/runner.rb): the
+// archive, on every tier, to the job token of a running job of the same
+// project (JOB-TOKEN, token= or job_token=); artifacts:access does not apply
+// (lib/api/ci/helpers/runner.rb checks only read_build). It redirects only
+// with direct_download=true, and has no single-file form.
 func (s *Server) getRunnerArtifacts(w http.ResponseWriter, r *http.Request) {
 	direct, _ := strconv.ParseBool(r.URL.Query().Get("direct_download"))
 	var a archiveReply
 	if err := s.view(func(st *state) *apiError {
-		who, err := st.authenticate(r, true)
+		who, err := st.authenticated(r, true, true)
 		if err != nil {
 			return err
 		}
@@ -77,6 +110,9 @@ func (st *state) archiveOf(j *job, mayRedirect bool) (archiveReply, *apiError) {
 	return a, nil
 }
 
+// expired reports whether the job's artifacts_expire_at has passed.
+func expired(j *job) bool { return j.expireAt != nil && time.Now().After(*j.expireAt) }
+
 func (a archiveReply) send(w http.ResponseWriter, r *http.Request) {
 	if a.store == nil {
 		serveBlob(w, r, a.blob, a.blob.etag)
@@ -115,7 +151,8 @@ func attachment(name string) string {
 }
 
 // GET /projects/:id/jobs/:job_id/artifacts/*path: one file of a zip archive,
-// streamed like Workhorse does (no ranges, no redirect).
+// streamed like Workhorse does (no ranges, no redirect). Unlike the archive
+// route it needs available_artifacts?: an expired archive is 404 here.
 func (s *Server) getArtifactFile(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("path")
 	if name == "" || hasDotDot(name) || strings.HasPrefix(name, "/") {
@@ -124,8 +161,8 @@ func (s *Server) getArtifactFile(w http.ResponseWriter, r *http.Request) {
 	}
 	var archive []byte
 	if err := s.view(func(st *state) *apiError {
-		j, err := st.projectJob(r, true)
-		if err == nil && j.archive == nil {
+		j, err := st.artifactJob(r, s.cfg.profile)
+		if err == nil && (j.archive == nil || expired(j)) {
 			err = errNotFound
 		}
 		if err == nil {

@@ -8,10 +8,12 @@ import (
 	"strconv"
 )
 
-// GET /version: any valid token.
+// GET /version and GET /metadata: any access token; never a job token,
+// which these routes do not look at, so it is 401 like no token at all
+// (lib/api/metadata.rb, lib/api/version.rb: authenticate!).
 func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
 	if err := s.view(func(st *state) *apiError {
-		_, err := st.authenticate(r, false)
+		_, err := st.authenticated(r, false, false)
 		return err
 	}); err != nil {
 		writeError(w, err)
@@ -20,13 +22,15 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"version": s.cfg.version, "revision": "0f1e2d3c4b5"})
 }
 
-// GET /job: the job a job token belongs to. Access tokens are 401 here.
+// GET /job: the job a job token belongs to, whose pipeline.id the pipeline
+// cannot redefine. An access token authenticates but has no job: "404 Job
+// Not Found"; a finished job's token is 401 (lib/api/ci/jobs.rb).
 func (s *Server) getCurrentJob(w http.ResponseWriter, r *http.Request) {
 	var out jobEntity
 	if err := s.view(func(st *state) *apiError {
-		who, err := st.authenticate(r, false)
+		who, err := st.authenticated(r, false, true)
 		if err == nil && who.job == nil {
-			err = errUnauthorized
+			err = errorf(http.StatusNotFound, "404 Job Not Found")
 		}
 		if err == nil {
 			out = renderJob(who.job, baseURL(r))
@@ -39,11 +43,15 @@ func (s *Server) getCurrentJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// GET /projects/:id/jobs/:job_id: access tokens only (the job token is 403).
+// GET /projects/:id/jobs/:job_id: access tokens only. The route calls
+// authenticate! and ignores a job token, so that is 401 (lib/api/ci/jobs.rb).
 func (s *Server) getProjectJob(w http.ResponseWriter, r *http.Request) {
 	var out jobEntity
 	if err := s.view(func(st *state) *apiError {
-		j, err := st.projectJob(r, false)
+		if _, err := st.authenticated(r, false, false); err != nil {
+			return err
+		}
+		_, j, err := st.projectJob(r, false)
 		if err == nil {
 			out = renderJob(j, baseURL(r))
 		}
@@ -56,30 +64,34 @@ func (s *Server) getProjectJob(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /projects/:id/pipelines/:pid/jobs: builds only, newest first, retried
-// attempts only with include_retried, filtered by scope / scope[].
+// attempts only with include_retried, filtered by scope / scope[]. The job
+// token is taken from 18.0 (lib/api/ci/pipelines.rb).
 func (s *Server) getPipelineJobs(w http.ResponseWriter, r *http.Request) {
-	listPipeline(s, w, r, false, renderJob)
+	listPipeline(s, w, r, false, s.cfg.profile.JobTokenListsJobs(), renderJob)
 }
 
-// GET /projects/:id/pipelines/:pid/bridges: trigger jobs with downstream_pipeline.
+// GET /projects/:id/pipelines/:pid/bridges: trigger jobs with
+// downstream_pipeline. The job token is ignored before 19.2
+// (https://gitlab.com/gitlab-org/gitlab/-/issues/554448).
 func (s *Server) getBridges(w http.ResponseWriter, r *http.Request) {
-	listPipeline(s, w, r, true, renderBridge)
+	listPipeline(s, w, r, true, s.cfg.profile.JobTokenListsBridges(), renderBridge)
 }
 
-// GET /projects/:id/pipelines/:pid/trigger_jobs: the 19.2 name of bridges,
-// unknown to older GitLab.
+// GET /projects/:id/pipelines/:pid/trigger_jobs: the 19.2 name of bridges
+// (https://docs.gitlab.com/api/jobs/#list-pipeline-trigger-jobs), an unknown
+// route before.
 func (s *Server) getTriggerJobs(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.older {
+	if !s.cfg.profile.HasTriggerJobs() {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 		return
 	}
-	listPipeline(s, w, r, true, renderBridge)
+	listPipeline(s, w, r, true, true, renderBridge)
 }
 
-func listPipeline[T any](s *Server, w http.ResponseWriter, r *http.Request, bridges bool, render func(*job, string) T) {
+func listPipeline[T any](s *Server, w http.ResponseWriter, r *http.Request, bridges, jobTokenOK bool, render func(*job, string) T) {
 	var items []T
 	if err := s.view(func(st *state) *apiError {
-		projectID, err := st.authorize(r, !s.cfg.older)
+		_, projectID, err := st.authorize(r, jobTokenOK)
 		if err != nil {
 			return err
 		}
@@ -134,7 +146,7 @@ func newestFirst(jobs []*job) []*job {
 func (s *Server) getPipeline(w http.ResponseWriter, r *http.Request) {
 	var out pipelineEntity
 	if err := s.view(func(st *state) *apiError {
-		projectID, err := st.authorize(r, !s.cfg.older)
+		_, projectID, err := st.authorize(r, s.cfg.profile.JobTokenListsJobs())
 		if err != nil {
 			return err
 		}
@@ -156,7 +168,7 @@ func (s *Server) getPipelines(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var items []pipelineEntity
 	if err := s.view(func(st *state) *apiError {
-		projectID, err := st.authorize(r, !s.cfg.older)
+		_, projectID, err := st.authorize(r, s.cfg.profile.JobTokenListsJobs())
 		if err != nil {
 			return err
 		}
@@ -200,15 +212,15 @@ func (st *state) pipelineOf(r *http.Request, projectID int64) (*pipeline, *apiEr
 }
 
 // projectJob authorizes the request and returns the build job in its path.
-func (st *state) projectJob(r *http.Request, jobTokenOK bool) (*job, *apiError) {
-	projectID, err := st.authorize(r, jobTokenOK)
+func (st *state) projectJob(r *http.Request, jobTokenOK bool) (identity, *job, *apiError) {
+	who, projectID, err := st.authorize(r, jobTokenOK)
 	if err != nil {
-		return nil, err
+		return who, nil, err
 	}
 	id, ok := pathID(r, "job_id")
 	j := st.jobs[id]
 	if !ok || j == nil || j.bridge || j.pipeline.projectID != projectID {
-		return nil, errorf(http.StatusNotFound, "404 Job Not Found")
+		return who, nil, errorf(http.StatusNotFound, "404 Job Not Found")
 	}
-	return j, nil
+	return who, j, nil
 }

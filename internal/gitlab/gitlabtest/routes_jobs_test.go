@@ -12,77 +12,146 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 )
 
+// TestAuthMatrix runs every credential on every route against every profile.
 func TestAuthMatrix(t *testing.T) {
 	type row struct {
-		name    string
-		path    string // after /api/v4; %[1]d build job id, %[2]d other project's job id
-		header  []string
-		current int
-		older   int
+		name   string
+		path   string // after /api/v4; %[1]d build job id, %[2]d other project's job id
+		header []string
+		want   func(p gitlabtest.Profile) int
 	}
+	always := func(code int) func(gitlabtest.Profile) int { return func(gitlabtest.Profile) int { return code } }
+	// A route that ignores the job token answers as to an anonymous caller:
+	// the fixture's project is private, so 404.
+	since := func(ok func(gitlabtest.Profile) bool) func(gitlabtest.Profile) int {
+		return func(p gitlabtest.Profile) int {
+			if ok(p) {
+				return 200
+			}
+			return 404
+		}
+	}
+	sinceOr := func(ok func(gitlabtest.Profile) bool, otherwise int) func(gitlabtest.Profile) int {
+		return func(p gitlabtest.Profile) int {
+			if ok(p) {
+				return 200
+			}
+			return otherwise
+		}
+	}
+	lists := gitlabtest.Profile.JobTokenListsJobs
+	bridges := gitlabtest.Profile.JobTokenListsBridges
+	publicArtifacts := gitlabtest.Profile.PublicArtifactsTakeJobToken
 	jobs := fmt.Sprintf("/projects/%d/pipelines/%d/jobs", projectID, pipelineID)
 	rows := []row{
-		{"an access token lists its project's jobs", jobs, []string{"PRIVATE-TOKEN", patProject}, 200, 200},
-		{"an access token may travel as Bearer", jobs, []string{"Authorization", "Bearer " + patProject}, 200, 200},
-		{"an admin token reads every project", jobs, []string{"PRIVATE-TOKEN", patAdmin}, 200, 200},
-		{"a running job's token lists jobs only on current GitLab", jobs, []string{"JOB-TOKEN", tokRunning}, 200, 403},
-		{"a job token may travel as Bearer", jobs, []string{"Authorization", "Bearer " + tokRunning}, 200, 403},
-		{"a job token may travel as job_token=", jobs + "?job_token=" + tokRunning, nil, 200, 403},
-		{"a finished job's token is unknown", jobs, []string{"JOB-TOKEN", tokFinished}, 401, 401},
-		{"no token is unauthorized", jobs, nil, 401, 401},
-		{"a job token in PRIVATE-TOKEN is unknown", jobs, []string{"PRIVATE-TOKEN", tokRunning}, 401, 401},
-		{"an access token in JOB-TOKEN is unknown", jobs, []string{"JOB-TOKEN", patProject}, 401, 401},
-		{"another project's job token is forbidden", jobs, []string{"JOB-TOKEN", tokOther}, 403, 403},
-		{"an access token does not see other projects", fmt.Sprintf("/projects/%d/pipelines/%d/jobs", otherProject, otherPipe), []string{"PRIVATE-TOKEN", patProject}, 404, 404},
-		{"an unknown project is not found", "/projects/999/pipelines/1/jobs", []string{"PRIVATE-TOKEN", patAdmin}, 404, 404},
-		{"a pipeline of another project is not found", fmt.Sprintf("/projects/%d/pipelines/%d/jobs", projectID, otherPipe), []string{"PRIVATE-TOKEN", patAdmin}, 404, 404},
-		{"bridges follow the jobs listing's rules", fmt.Sprintf("/projects/%d/pipelines/%d/bridges", projectID, pipelineID), []string{"JOB-TOKEN", tokRunning}, 200, 403},
-		{"trigger_jobs does not exist on older GitLab", fmt.Sprintf("/projects/%d/pipelines/%d/trigger_jobs", projectID, pipelineID), []string{"PRIVATE-TOKEN", patProject}, 200, 404},
-		{"a job token reads its pipeline only on current GitLab", fmt.Sprintf("/projects/%d/pipelines/%d", projectID, pipelineID), []string{"JOB-TOKEN", tokRunning}, 200, 403},
-		{"a job token lists pipelines only on current GitLab", fmt.Sprintf("/projects/%d/pipelines", projectID), []string{"JOB-TOKEN", tokRunning}, 200, 403},
-		{"a single job needs an access token", "/projects/7/jobs/%[1]d", []string{"PRIVATE-TOKEN", patProject}, 200, 200},
-		{"a single job refuses the job token", "/projects/7/jobs/%[1]d", []string{"JOB-TOKEN", tokRunning}, 403, 403},
-		{"the job token downloads archives everywhere", "/projects/7/jobs/%[1]d/artifacts", []string{"JOB-TOKEN", tokRunning}, 200, 200},
-		{"an access token downloads archives", "/projects/7/jobs/%[1]d/artifacts", []string{"PRIVATE-TOKEN", patProject}, 200, 200},
-		{"an archive without a token is unauthorized", "/projects/7/jobs/%[1]d/artifacts", nil, 401, 401},
-		{"the job token reads one file everywhere", "/projects/7/jobs/%[1]d/artifacts/dist/app.txt", []string{"JOB-TOKEN", tokRunning}, 200, 200},
-		{"the runner API takes JOB-TOKEN", "/jobs/%[1]d/artifacts", []string{"JOB-TOKEN", tokRunning}, 200, 200},
-		{"the runner API takes token=", "/jobs/%[1]d/artifacts?token=" + tokRunning, nil, 200, 200},
-		{"the runner API refuses access tokens", "/jobs/%[1]d/artifacts", []string{"PRIVATE-TOKEN", patAdmin}, 401, 401},
-		{"the runner API refuses another project's job", "/jobs/%[2]d/artifacts", []string{"JOB-TOKEN", tokRunning}, 403, 403},
-		{"GET /job answers a job token", "/job", []string{"JOB-TOKEN", tokRunning}, 200, 200},
-		{"GET /job answers a Bearer job token", "/job", []string{"Authorization", "Bearer " + tokRunning}, 200, 200},
-		{"GET /job refuses an access token", "/job", []string{"PRIVATE-TOKEN", patAdmin}, 401, 401},
-		{"version answers any valid token", "/version", []string{"JOB-TOKEN", tokRunning}, 200, 200},
-		{"version refuses anonymous requests", "/version", nil, 401, 401},
-		{"an unknown route is not found", "/nope", []string{"PRIVATE-TOKEN", patAdmin}, 404, 404},
+		{"an access token lists its project's jobs", jobs, []string{"PRIVATE-TOKEN", patProject}, always(200)},
+		{"an access token may travel as Bearer", jobs, []string{"Authorization", "Bearer " + patProject}, always(200)},
+		{"an admin token reads every project", jobs, []string{"PRIVATE-TOKEN", patAdmin}, always(200)},
+		{"a running job's token lists jobs from 18.0", jobs, []string{"JOB-TOKEN", tokRunning}, since(lists)},
+		{"a job token may travel as Bearer where it is taken", jobs, []string{"Authorization", "Bearer " + tokRunning}, sinceOr(lists, 401)},
+		{"a job token may travel as job_token=", jobs + "?job_token=" + tokRunning, nil, since(lists)},
+		{"a finished job's token is unknown where job tokens are looked at", jobs, []string{"JOB-TOKEN", tokFinished},
+			func(p gitlabtest.Profile) int { return map[bool]int{true: 401, false: 404}[lists(p)] }},
+		{"no token reads nothing of a private project", jobs, nil, always(404)},
+		{"a job token in PRIVATE-TOKEN is unknown", jobs, []string{"PRIVATE-TOKEN", tokRunning}, always(401)},
+		{"another project's job token is forbidden where job tokens are looked at", jobs, []string{"JOB-TOKEN", tokOther},
+			func(p gitlabtest.Profile) int { return map[bool]int{true: 403, false: 404}[lists(p)] }},
+		{"an access token does not see other projects", fmt.Sprintf("/projects/%d/pipelines/%d/jobs", otherProject, otherPipe), []string{"PRIVATE-TOKEN", patProject}, always(404)},
+		{"an unknown project is not found", "/projects/999/pipelines/1/jobs", []string{"PRIVATE-TOKEN", patAdmin}, always(404)},
+		{"a pipeline of another project is not found", fmt.Sprintf("/projects/%d/pipelines/%d/jobs", projectID, otherPipe), []string{"PRIVATE-TOKEN", patAdmin}, always(404)},
+		{"bridges take the job token only from 19.2", fmt.Sprintf("/projects/%d/pipelines/%d/bridges", projectID, pipelineID), []string{"JOB-TOKEN", tokRunning}, since(bridges)},
+		{"bridges take an access token everywhere", fmt.Sprintf("/projects/%d/pipelines/%d/bridges", projectID, pipelineID), []string{"PRIVATE-TOKEN", patProject}, always(200)},
+		{"trigger_jobs exists from 19.2", fmt.Sprintf("/projects/%d/pipelines/%d/trigger_jobs", projectID, pipelineID), []string{"PRIVATE-TOKEN", patProject}, since(gitlabtest.Profile.HasTriggerJobs)},
+		{"trigger_jobs takes the job token", fmt.Sprintf("/projects/%d/pipelines/%d/trigger_jobs", projectID, pipelineID), []string{"JOB-TOKEN", tokRunning}, since(gitlabtest.Profile.HasTriggerJobs)},
+		{"a job token reads its pipeline from 18.0", fmt.Sprintf("/projects/%d/pipelines/%d", projectID, pipelineID), []string{"JOB-TOKEN", tokRunning}, since(lists)},
+		{"a job token lists pipelines from 18.0", fmt.Sprintf("/projects/%d/pipelines", projectID), []string{"JOB-TOKEN", tokRunning}, since(lists)},
+		{"a single job needs an access token", "/projects/7/jobs/%[1]d", []string{"PRIVATE-TOKEN", patProject}, always(200)},
+		{"a single job ignores the job token: 401", "/projects/7/jobs/%[1]d", []string{"JOB-TOKEN", tokRunning}, always(401)},
+		{"the job token downloads archives except on EE Free", "/projects/7/jobs/%[1]d/artifacts", []string{"JOB-TOKEN", tokRunning}, since(publicArtifacts)},
+		{"an access token downloads archives", "/projects/7/jobs/%[1]d/artifacts", []string{"PRIVATE-TOKEN", patProject}, always(200)},
+		{"an archive of a private project without a token is not found", "/projects/7/jobs/%[1]d/artifacts", nil, always(404)},
+		{"the job token reads one file except on EE Free", "/projects/7/jobs/%[1]d/artifacts/dist/app.txt", []string{"JOB-TOKEN", tokRunning}, since(publicArtifacts)},
+		{"the runner API takes JOB-TOKEN on every tier", "/jobs/%[1]d/artifacts", []string{"JOB-TOKEN", tokRunning}, always(200)},
+		{"the runner API takes token=", "/jobs/%[1]d/artifacts?token=" + tokRunning, nil, always(200)},
+		{"the runner API refuses access tokens", "/jobs/%[1]d/artifacts", []string{"PRIVATE-TOKEN", patAdmin}, always(401)},
+		{"the runner API refuses a finished job's token", "/jobs/%[1]d/artifacts", []string{"JOB-TOKEN", tokFinished}, always(401)},
+		{"the runner API refuses another project's job", "/jobs/%[2]d/artifacts", []string{"JOB-TOKEN", tokRunning}, always(403)},
+		{"GET /job answers a job token", "/job", []string{"JOB-TOKEN", tokRunning}, always(200)},
+		{"GET /job answers a Bearer job token", "/job", []string{"Authorization", "Bearer " + tokRunning}, always(200)},
+		{"GET /job has no job for an access token", "/job", []string{"PRIVATE-TOKEN", patAdmin}, always(404)},
+		{"GET /job refuses a finished job's token", "/job", []string{"JOB-TOKEN", tokFinished}, always(401)},
+		{"version answers an access token", "/version", []string{"PRIVATE-TOKEN", patAdmin}, always(200)},
+		{"version never takes a job token", "/version", []string{"JOB-TOKEN", tokRunning}, always(401)},
+		{"metadata never takes a job token", "/metadata", []string{"JOB-TOKEN", tokRunning}, always(401)},
+		{"version refuses anonymous requests", "/version", nil, always(401)},
+		{"an unknown route is not found", "/nope", []string{"PRIVATE-TOKEN", patAdmin}, always(404)},
 	}
-	for _, older := range []bool{false, true} {
-		var opts []gitlabtest.Option
-		name := "current GitLab"
-		if older {
-			opts, name = append(opts, gitlabtest.OlderGitLab()), "older GitLab"
-		}
-		t.Run(name, func(t *testing.T) {
-			f := newFixture(t, opts...)
+	for _, p := range gitlabtest.Profiles() {
+		t.Run(p.String(), func(t *testing.T) {
+			f := newFixture(t, gitlabtest.WithProfile(p))
 			c := newClient(t)
 			for _, r := range rows {
 				t.Run(r.name, func(t *testing.T) {
-					want := r.current
-					if older {
-						want = r.older
-					}
 					path := r.path
 					if strings.Contains(path, "%[") {
 						path = fmt.Sprintf(path, f.build.ID, f.other.ID)
 					}
 					resp, body := get(t, c, f.s.APIURL()+path, r.header...)
-					wantStatus(t, resp, body, want)
-					if want >= 400 && !regexp.MustCompile(`^\{"(message|error)":"\d{3} `).Match(body) {
+					wantStatus(t, resp, body, r.want(p))
+					if resp.StatusCode >= 400 && !regexp.MustCompile(`^\{"(message|error)":"\d{3} `).Match(body) {
 						t.Errorf("error body %s is not GitLab's {\"message\": \"NNN …\"}", body)
 					}
 				})
 			}
+		})
+	}
+}
+
+// TestRefusalBodiesAreGitLabs pins the exact messages the client classifies.
+func TestRefusalBodiesAreGitLabs(t *testing.T) {
+	free := gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version18_9}
+	f := newFixture(t, gitlabtest.WithProfile(free))
+	c := newClient(t)
+	cases := []struct {
+		name, path string
+		header     []string
+		want       string
+	}{
+		{"EE Free ignores the job token on the artifacts API", "/projects/7/jobs/%d/artifacts", []string{"JOB-TOKEN", tokRunning}, `{"message":"404 Project Not Found"}`},
+		{"a finished job's token is 401", "/jobs/%d/artifacts", []string{"JOB-TOKEN", tokFinished}, `{"message":"401 Unauthorized"}`},
+		{"GET /job without a job is Job Not Found", "/job", []string{"PRIVATE-TOKEN", patAdmin}, `{"message":"404 Job Not Found"}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path
+			if strings.Contains(path, "%d") {
+				path = fmt.Sprintf(path, f.build.ID)
+			}
+			_, body := get(t, c, f.s.APIURL()+path, tc.header...)
+			if string(body) != tc.want {
+				t.Errorf("body = %s, want %s", body, tc.want)
+			}
+		})
+	}
+}
+
+// TestPublicProjectsAnswerAnonymousCallers: a route that ignores the job
+// token serves a public project's data anyway, so a 200 does not prove the
+// token was taken.
+func TestPublicProjectsAnswerAnonymousCallers(t *testing.T) {
+	for _, p := range gitlabtest.Profiles() {
+		t.Run(p.String(), func(t *testing.T) {
+			f := newFixture(t, gitlabtest.WithProfile(p))
+			f.s.AddProject(projectID, gitlabtest.Public())
+			c := newClient(t)
+			for _, path := range []string{"/projects/7/pipelines/100/jobs", "/projects/7/pipelines/100/bridges", fmt.Sprintf("/projects/7/jobs/%d/artifacts", f.build.ID)} {
+				resp, body := get(t, c, f.s.APIURL()+path, "JOB-TOKEN", tokRunning)
+				wantStatus(t, resp, body, 200)
+				resp, body = get(t, c, f.s.APIURL()+path)
+				wantStatus(t, resp, body, 200)
+			}
+			resp, body := get(t, c, fmt.Sprintf("%s/projects/7/jobs/%d", f.s.APIURL(), f.build.ID))
+			wantStatus(t, resp, body, 401)
 		})
 	}
 }
@@ -291,6 +360,7 @@ func TestJobJSONLooksLikeGitLab(t *testing.T) {
 func TestChildPipelinesHangOffBridges(t *testing.T) {
 	f := newFixture(t)
 	c := newClient(t)
+	f = newFixture(t, gitlabtest.WithProfile(gitlabtest.Profile{Version: gitlabtest.Version19_2}))
 	for _, route := range []string{"bridges", "trigger_jobs"} {
 		resp, body := get(t, c, f.s.APIURL()+"/projects/7/pipelines/100/"+route, "PRIVATE-TOKEN", patProject)
 		wantStatus(t, resp, body, 200)
@@ -367,8 +437,9 @@ func TestVersion(t *testing.T) {
 		opts []gitlabtest.Option
 		want string
 	}{
-		{"current GitLab reports 18.9.0", nil, "18.9.0"},
+		{"the default profile reports 18.9.0", nil, "18.9.0"},
 		{"older GitLab reports 17.9.0", []gitlabtest.Option{gitlabtest.OlderGitLab()}, "17.9.0"},
+		{"EE reports its edition", []gitlabtest.Option{gitlabtest.WithProfile(gitlabtest.Profile{Edition: gitlabtest.EEPremium, Version: gitlabtest.Version19_2})}, "19.2.0-ee"},
 		{"WithVersion wins", []gitlabtest.Option{gitlabtest.OlderGitLab(), gitlabtest.WithVersion("16.11.2")}, "16.11.2"},
 	}
 	for _, tc := range cases {

@@ -49,7 +49,7 @@ type Option func(*config)
 
 type config struct {
 	tls        bool
-	older      bool
+	profile    Profile
 	omitTotals bool
 	perPageMax int
 	latency    time.Duration
@@ -58,12 +58,6 @@ type config struct {
 
 // WithTLS makes NewTest start an HTTPS server; CAPEM returns its certificate.
 func WithTLS() Option { return func(c *config) { c.tls = true } }
-
-// OlderGitLab behaves like GitLab before job tokens could read pipelines: the
-// job token is accepted only on the artifact routes and GET /job (403
-// elsewhere), the trigger_jobs route does not exist, and the version defaults
-// to 17.9.0.
-func OlderGitLab() Option { return func(c *config) { c.older = true } }
 
 // PerPageMax sets the largest per_page the listings honour (default 100).
 func PerPageMax(n int) Option { return func(c *config) { c.perPageMax = n } }
@@ -76,22 +70,19 @@ func OmitTotals() Option { return func(c *config) { c.omitTotals = true } }
 // early when the request's context ends or the server is closed.
 func Latency(d time.Duration) Option { return func(c *config) { c.latency = d } }
 
-// WithVersion sets what GET /version reports (default 18.9.0, or 17.9.0 with
-// OlderGitLab).
+// WithVersion sets what GET /version reports (default: the profile's
+// ServerVersion, e.g. 18.9.0).
 func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 
 // New returns a Server that is not listening anywhere: mount Handler on a
 // listener and set URL. Call Close when done to release stalled handlers.
 func New(opts ...Option) *Server {
-	cfg := config{perPageMax: 100}
+	cfg := config{perPageMax: 100, profile: DefaultProfile}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.version == "" {
-		cfg.version = "18.9.0"
-		if cfg.older {
-			cfg.version = "17.9.0"
-		}
+		cfg.version = cfg.profile.ServerVersion()
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{}), st: newState()}
 	s.mux = s.routes()
@@ -115,6 +106,9 @@ func NewTest(t testing.TB, opts ...Option) *Server {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// Profile returns the GitLab the server plays.
+func (s *Server) Profile() Profile { return s.cfg.profile }
 
 // Handler returns s itself, for symmetry with other fakes.
 func (s *Server) Handler() http.Handler { return s }
@@ -152,6 +146,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if s.serveRef(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -161,6 +158,7 @@ type Route string
 // The routes of Server, plus RouteObject for ObjectStore.
 const (
 	RouteVersion         Route = "version"          // GET /version
+	RouteMetadata        Route = "metadata"         // GET /metadata
 	RouteJob             Route = "job"              // GET /job
 	RoutePipelines       Route = "pipelines"        // GET /projects/:id/pipelines
 	RoutePipeline        Route = "pipeline"         // GET /projects/:id/pipelines/:pid
@@ -171,6 +169,8 @@ const (
 	RouteArtifacts       Route = "artifacts"        // GET /projects/:id/jobs/:job_id/artifacts
 	RouteArtifactFile    Route = "artifact_file"    // GET /projects/:id/jobs/:job_id/artifacts/*path
 	RouteRunnerArtifacts Route = "runner_artifacts" // GET /jobs/:job_id/artifacts
+	RouteRefDownload     Route = "ref_download"     // GET /projects/:id/jobs/artifacts/:ref/download?job=
+	RouteRefRaw          Route = "ref_raw"          // GET /projects/:id/jobs/artifacts/:ref/raw/*path?job=
 	RouteObject          Route = "object"           // any request to an ObjectStore
 	RouteUnknown         Route = "unknown"          // no route matched (404)
 )
@@ -184,6 +184,7 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	const p = "GET /api/v4/projects/{id}"
 	on("GET /api/v4/version", RouteVersion, s.getVersion)
+	on("GET /api/v4/metadata", RouteMetadata, s.getVersion)
 	on("GET /api/v4/job", RouteJob, s.getCurrentJob)
 	on(p+"/pipelines", RoutePipelines, s.getPipelines)
 	on(p+"/pipelines/{pid}", RoutePipeline, s.getPipeline)
@@ -220,6 +221,9 @@ var (
 	errUnauthorized = errorf(http.StatusUnauthorized, "401 Unauthorized")
 	errForbidden    = errorf(http.StatusForbidden, "403 Forbidden")
 	errNotFound     = errorf(http.StatusNotFound, "404 Not Found")
+	// errProjectNotFound is what GitLab answers when the project is not
+	// visible to the caller, anonymous callers of a private project included.
+	errProjectNotFound = errorf(http.StatusNotFound, "404 Project Not Found")
 )
 
 func writeError(w http.ResponseWriter, e *apiError) { writeMessage(w, e.status, e.msg) }

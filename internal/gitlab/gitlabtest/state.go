@@ -32,6 +32,7 @@ type state struct {
 type project struct {
 	id      int64
 	lastIID int64
+	public  bool
 }
 
 type pipeline struct {
@@ -57,6 +58,8 @@ type job struct {
 	bridge     bool
 	downstream *pipeline
 	archive    *blob
+	access     string // artifacts:access: all, developer, maintainer, none
+	reports    bool   // has artifacts:reports files only
 }
 
 // blob is an immutable artifacts archive; SetArtifact replaces it whole.
@@ -110,10 +113,24 @@ type JobSpec struct {
 	// so no artifacts_file in the job JSON and 404 on download.
 	Artifact []byte
 	// ArtifactFilename defaults to artifacts.zip, or artifacts.tar.gz for gzip data.
-	ArtifactFilename  string
+	ArtifactFilename string
+	// ArtifactsExpireAt in the past makes the single-file route 404 while
+	// the archive routes still serve the archive, as GitLab does until its
+	// cleanup worker deletes the file (lib/api/ci/job_artifacts.rb checks
+	// available_artifacts? only for single files and trees).
 	ArtifactsExpireAt *time.Time
 	// Token is the job's CI_JOB_TOKEN; empty means none.
 	Token string
+	// ArtifactsAccess is the job's artifacts:access ("" means "all"). The
+	// project's artifacts API answers 403 to a job token unless it is
+	// "all", and to everybody with "none"; the runner route ignores it
+	// (https://docs.gitlab.com/ci/yaml/#artifactsaccess).
+	ArtifactsAccess string
+	// ReportsOnly gives the job an artifacts:reports file (a JUnit report)
+	// and no archive: the archive routes answer 404, as GitLab does for
+	// reports not also listed in artifacts:paths
+	// (https://docs.gitlab.com/api/job_artifacts/).
+	ReportsOnly bool
 }
 
 // PipelineOption configures a pipeline for AddPipeline.
@@ -140,11 +157,22 @@ func ChildOf(parentID int64, bridgeName string) PipelineOption {
 	return func(p *pipeline) { p.parentID, p.bridgeName = parentID, bridgeName }
 }
 
-// AddProject registers a project. Adding it again is harmless.
-func (s *Server) AddProject(id int64) {
+// ProjectOption configures a project for AddProject.
+type ProjectOption func(*project)
+
+// Public makes a project public (default private): anonymous requests, and
+// requests whose job token a route ignores, read its pipelines, jobs and
+// artifacts.
+func Public() ProjectOption { return func(p *project) { p.public = true } }
+
+// AddProject registers a project, or applies opts to an existing one.
+func (s *Server) AddProject(id int64, opts ...ProjectOption) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.addProject(id)
+	p := s.st.addProject(id)
+	for _, o := range opts {
+		o(p)
+	}
 }
 
 func (st *state) addProject(id int64) *project {
@@ -220,7 +248,10 @@ func (st *state) newJob(p *pipeline, spec JobSpec) *job {
 	}
 	st.nextJobID = max(st.nextJobID, id+1)
 	j := &job{id: id, pipeline: p, name: spec.Name, stage: spec.Stage, status: spec.Status,
-		created: st.now(), expireAt: spec.ArtifactsExpireAt}
+		created: st.now(), expireAt: spec.ArtifactsExpireAt, access: spec.ArtifactsAccess, reports: spec.ReportsOnly}
+	if j.access == "" {
+		j.access = "all"
+	}
 	if j.stage == "" {
 		j.stage = "test"
 	}
@@ -254,9 +285,11 @@ func (st *state) newBlob(data []byte, name string) *blob {
 			name = "artifacts.tar.gz"
 		}
 	}
+	// GitLab sends the archive's SHA-256 as a strong ETag when it serves
+	// the file itself (https://gitlab.com/gitlab-org/gitlab/-/issues/371991).
 	sum := sha256.Sum256(data)
 	return &blob{name: name, data: bytes.Clone(data), modTime: st.now(),
-		etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		etag: `"` + hex.EncodeToString(sum[:]) + `"`}
 }
 
 func (j *job) handle() *FakeJob {
@@ -347,4 +380,19 @@ func (s *Server) RedirectTo(store *ObjectStore) {
 	if store != nil {
 		store.watch(s.tokens)
 	}
+}
+
+// RetryDuringListing retries the pipeline's job called name just before the
+// jobs listing answers its nth request (1 for the first), as happens when
+// someone presses "Retry" while a client pages through: the retried row
+// leaves the listing and the new attempt appears on top (newest first), so
+// every row above the old one moves one place later. A client that fetched
+// a later page before an earlier one skips the row that crossed the page
+// boundary. It fires once.
+func (s *Server) RetryDuringListing(pipelineID int64, name string, nth int) {
+	s.OnRequest(RouteJobs, func(n int) {
+		if n == nth {
+			s.Retry(pipelineID, name)
+		}
+	})
 }
