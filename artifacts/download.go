@@ -130,11 +130,17 @@ type Result struct {
 	Extract *extract.Result
 }
 
+// Doer runs one unit of HTTP work under the retry policy: Prepare before
+// each attempt, Handle on each 2xx response. *gitlab.Client is one.
+type Doer interface {
+	Do(ctx context.Context, u gitlab.Unit) error
+}
+
 // Download fetches o.URL with c and delivers it as o says. A missing archive
 // gives an error matching ErrNotFound; a size or digest mismatch an
 // *IntegrityError; a 401/403 an error that names the kind of token refused
 // and wraps the *gitlab.APIError. On any error the destination is untouched.
-func Download(ctx context.Context, c *gitlab.Client, o Options) (*Result, error) {
+func Download(ctx context.Context, c Doer, o Options) (*Result, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ const streamBufSize = 2 << 20
 // transfer is one download: a single resumable stream that may hand over to
 // parallel ranged requests once the first response says the server can.
 type transfer struct {
-	c    *gitlab.Client
+	c    Doer
 	o    *Options
 	src  *url.URL // the URL we were given: GitLab's, credential allowed
 	sink *sink
@@ -58,7 +58,7 @@ type transfer struct {
 	sum      string
 }
 
-func newTransfer(c *gitlab.Client, o *Options, s *sink) *transfer {
+func newTransfer(c Doer, o *Options, s *sink) *transfer {
 	src, _ := url.Parse(o.URL) // validated in withDefaults
 	t := &transfer{c: c, o: o, src: src, sink: s, size: -1, hash: sha256.New(), streams: 1}
 	t.m.total.Store(-1)
