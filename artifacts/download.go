@@ -47,8 +47,15 @@ type Options struct {
 	// / Content-Range from the server, a body that ends early cannot be told
 	// from a complete one.
 	ExpectedSize int64
-	// SHA256 is the expected digest in hex, "" for none.
+	// SHA256 is the expected digest in hex, "" for none. Without it, a
+	// strong ETag that is a SHA-256 (GitLab's) is verified instead; with
+	// neither, nothing is hashed and Result.SHA256 is "".
 	SHA256 string
+	// MaxSize caps the bytes downloaded: a larger Content-Length is refused
+	// before the body is read, a body that grows past it is cut, both with
+	// an error matching ErrTooLarge. 0 means Limits.MaxBytes (its default
+	// when 0) plus 1 MiB when extracting, no cap otherwise; negative: none.
+	MaxSize int64
 
 	// Dest is the directory to extract the archive into (created if needed).
 	Dest string
@@ -116,16 +123,21 @@ type File interface {
 
 // Result describes a finished download.
 type Result struct {
-	Job      string
-	URL      string // Options.URL without query
-	Bytes    int64
-	SHA256   string // hex
-	Elapsed  time.Duration
-	Attempts int // HTTP requests made for the transfer, probes included
-	Resumed  int // broken bodies continued with Range instead of restarted
-	Streams  int // 1, or the number of parallel ranged streams
-	Path     string
-	Dest     string
+	Job   string
+	URL   string // Options.URL without query
+	Bytes int64
+	// SHA256 is the verified digest in hex, "" when there was nothing to
+	// verify against (then it is not computed at all).
+	SHA256 string
+	// VerifiedBy says what the download was verified against:
+	// "sha256 (--sha256)", "sha256 (GitLab ETag)", or "" for nothing.
+	VerifiedBy string
+	Elapsed    time.Duration
+	Attempts   int // HTTP requests made for the transfer, probes included
+	Resumed    int // broken bodies continued with Range instead of restarted
+	Streams    int // 1, or the number of parallel ranged streams
+	Path       string
+	Dest       string
 	// Extract is the extraction's account; nil when nothing was extracted.
 	Extract *extract.Result
 }

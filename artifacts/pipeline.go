@@ -69,11 +69,17 @@ func readInto(body io.Reader, free chan []byte, full chan<- []byte, failed *atom
 // writeHashed writes p at *off, feeds the hash and advances the offset. A
 // failed write is fatal: a full disk does not get better by retrying.
 func (t *transfer) writeHashed(f File, off *int64, p []byte, h hash.Hash) error {
+	if err := t.o.capSize(*off+int64(len(p)), "the body grew past"); err != nil {
+		return err
+	}
 	if _, err := f.WriteAt(p, *off); err != nil {
 		return fatal(fmt.Errorf("writing %s: %w", f.Name(), err))
 	}
-	h.Write(p)
+	if h != nil {
+		h.Write(p)
+	}
 	*off += int64(len(p))
+	t.best = max(t.best, *off)
 	t.m.add(len(p))
 	return nil
 }
