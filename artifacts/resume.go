@@ -398,13 +398,22 @@ func parseContentRange(v string) (contentRange, error) {
 	}
 	cr := contentRange{total: -1}
 	var err1, err2, err3 error
-	cr.start, err1 = strconv.ParseInt(first, 10, 64)
-	cr.end, err2 = strconv.ParseInt(last, 10, 64)
+	cr.start, err1 = parseDigits(first)
+	cr.end, err2 = parseDigits(last)
 	if tot != "*" {
-		cr.total, err3 = strconv.ParseInt(tot, 10, 64)
+		cr.total, err3 = parseDigits(tot)
 	}
 	if errors.Join(err1, err2, err3) != nil || cr.start < 0 || cr.end < cr.start || (cr.total >= 0 && cr.end >= cr.total) {
 		return contentRange{}, bad
 	}
 	return cr, nil
+}
+
+// parseDigits reads a non-empty run of decimal digits: ParseInt alone would
+// also take a sign, which no HTTP length or position has.
+func parseDigits(s string) (int64, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a number of bytes", s)
+	}
+	return strconv.ParseInt(s, 10, 64)
 }
