@@ -42,9 +42,14 @@ func main() {
 	capRate := flag.Int("cap", 25_000_000, "bytes per second per connection for the throttled runs")
 	runs := flag.Int("runs", 3, "runs of every measurement; the median counts")
 	asJSON := flag.Bool("json", false, "print the figures as JSON (for bench/report) instead of a table")
+	againstCurl := flag.Bool("vs-curl", false, "only compare with curl the way a user's download runs: sendfile server, file output, cold page cache (see vscurl.go)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("downloadbench: ")
+	if *againstCurl {
+		vsCurl(*size, *runs)
+		return
+	}
 	if *runs < 1 {
 		log.Fatal("-runs must be at least 1")
 	}
