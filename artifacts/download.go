@@ -84,10 +84,13 @@ type Options struct {
 	// (it is then retried and resumed); default DefaultStallTimeout.
 	StallTimeout time.Duration
 	// Parallel is the number of concurrent ranged requests for archives of
-	// at least ParallelMin bytes; 1 disables them.
-	Parallel    int
-	ChunkSize   int64
-	ParallelMin int64
+	// at least ParallelMin bytes that GitLab redirects to object storage
+	// (whose connections are often capped); 1 disables them.
+	// ParallelDirect uses them for archives GitLab sends itself as well.
+	Parallel       int
+	ChunkSize      int64
+	ParallelMin    int64
+	ParallelDirect bool
 
 	// Progress receives progress reports; nil for none. With Terminal it
 	// gets one line redrawn with \r, otherwise a line every ProgressEvery.

@@ -92,7 +92,7 @@ func TestAChunkFromAnotherVersionSendsTheDownloadBackToOneStream(t *testing.T) {
 	// Request 0 is the probe; chunk requests from 2 on see a new archive
 	// whose server ignores If-Range.
 	s := &hostile.Server{BodyFor: hostile.From(2, older, newer), ETag: hostile.From(2, `"old"`, `"new"`), IgnoreIfRange: true}
-	res, err, dir := hostileRun(t, s, func(o *Options) { o.Parallel, o.ChunkSize, o.ParallelMin = 4, 64<<10, 1 })
+	res, err, dir := hostileRun(t, s, func(o *Options) { o.Parallel, o.ChunkSize, o.ParallelMin, o.ParallelDirect = 4, 64<<10, 1, true })
 	if err != nil {
 		t.Fatal(err)
 	}
