@@ -47,6 +47,7 @@ type transfer struct {
 	// The single stream.
 	off        int64     // bytes in the file
 	best       int64     // the largest off ever reached: what counts as progress
+	idle       int       // responses in a row that brought nothing beyond best
 	hash       hash.Hash // nil unless there is a digest to verify
 	noResume   bool      // the server resumed at a wrong offset once: restart instead
 	noParallel bool      // ranged chunks were refused: stay with one stream
@@ -108,7 +109,7 @@ func (t *transfer) transfer(ctx context.Context) error {
 func (t *transfer) single(ctx context.Context) error {
 	t.buf = make([]byte, streamBufSize)
 	defer func() { t.buf = nil }()
-	u := gitlab.Unit{Method: http.MethodGet, URL: t.o.URL, Prepare: t.prepareStream, Handle: t.handleStream, Attempts: &t.attempts}
+	u := gitlab.Unit{Method: http.MethodGet, URL: t.o.URL, Prepare: t.prepareStream, Handle: t.handleCounted, Attempts: &t.attempts}
 	return t.doResumable(ctx, u, func() int64 { return t.best })
 }
 
@@ -128,6 +129,27 @@ func (t *transfer) prepareStream(req *http.Request) error {
 }
 
 func (t *transfer) resumable() bool { return t.ranges && t.validator != "" && !t.noResume }
+
+// handleCounted is handleStream that gives up, for good, after
+// maxIdleAttempts responses in a row that broke without a byte beyond the
+// best offset reached: a server that cuts every body at the same byte (or
+// ignores Range and cuts again) would otherwise be retried until the
+// overall deadline, each attempt "receiving" the same bytes again.
+func (t *transfer) handleCounted(resp *http.Response) error {
+	before := t.best
+	err := t.handleStream(resp)
+	switch {
+	case err == nil || isFatal(err):
+		return err
+	case t.best > before:
+		t.idle = 0
+		return err
+	}
+	if t.idle++; t.idle >= maxIdleAttempts {
+		return fatal(fmt.Errorf("%w beyond byte %d in %d responses in a row: %w", errNoProgress, before, t.idle, err))
+	}
+	return err
+}
 
 // handleStream consumes one 2xx response of the single stream.
 func (t *transfer) handleStream(resp *http.Response) error {

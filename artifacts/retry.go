@@ -9,6 +9,10 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
 
+// maxIdleAttempts bounds the responses in a row whose bodies break without
+// a byte beyond the best offset reached.
+const maxIdleAttempts = 3
+
 // maxIdleRounds bounds the rounds in a row that end without a byte beyond
 // the best offset reached: a server that cuts every body at the same byte,
 // or ignores Range and cuts again, makes attempts forever otherwise.
