@@ -3,6 +3,7 @@ package artifacts
 import (
 	"crypto/sha256"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -32,7 +33,7 @@ func (t *transfer) expectDigest(h http.Header) error {
 	switch m := etagDigest.FindStringSubmatch(strings.ToLower(h.Get("ETag"))); {
 	case t.o.SHA256 != "":
 		t.digest = digest{want: t.o.SHA256, source: FromOption}
-	case m != nil:
+	case m != nil && isArchiveRoute(t.src):
 		t.digest = digest{want: m[1], source: FromETag}
 	default:
 		t.digest, t.hash = digest{}, nil
@@ -43,4 +44,14 @@ func (t *transfer) expectDigest(h http.Header) error {
 	}
 	t.hash.Reset()
 	return nil
+}
+
+// isArchiveRoute: GitLab's ETag digest is the whole archive's, sent on the
+// archive routes (…/jobs/:id/artifacts, …/jobs/artifacts/:ref/download).
+// One file of the archive (…/artifacts/<path>, …/raw/<path>) is streamed
+// by Workhorse from inside the archive; an ETag there, if any, is not a
+// digest of what was sent.
+func isArchiveRoute(u *url.URL) bool {
+	return strings.HasSuffix(u.Path, "/artifacts") || strings.HasSuffix(u.Path, "/artifacts/") ||
+		(strings.HasSuffix(u.Path, "/download") && strings.Contains(u.Path, "/jobs/artifacts/"))
 }

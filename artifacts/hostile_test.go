@@ -195,11 +195,17 @@ func TestGitLabsSHA256ETagIsVerified(t *testing.T) {
 		{"a 32-hex ETag is not a digest", `"` + sha256Hex(body)[:32] + `"`, "", "", false},
 		{"a weak ETag is not a digest", "W/" + hostile.DigestETag(other), "", "", false},
 		{"no ETag, nothing to verify", "", "", "", false},
+		{"one file of the archive is not what the ETag digests", hostile.DigestETag(other), "", "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &hostile.Server{Body: body, ETag: hostile.Same(tc.etag)}
-			res, err, dir := hostileRun(t, s, func(o *Options) { o.SHA256 = tc.sha })
+			res, err, dir := hostileRun(t, s, func(o *Options) {
+				o.SHA256 = tc.sha
+				if strings.HasPrefix(tc.name, "one file") {
+					o.URL += "/dist/app.bin"
+				}
+			})
 			if tc.wantFail {
 				var ie *IntegrityError
 				if !errors.As(err, &ie) || !strings.Contains(err.Error(), "GitLab ETag") {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,14 +58,16 @@ func vsCurl(size int64, runs int) {
 		}
 	}
 	variants := []variant{
-		{"curl -o FILE", func() []*exec.Cmd { return []*exec.Cmd{exec.Command(curlBin, "-sSf", "-o", out, base+"/plain")} }},
-		{"ours, defaults", ours("/plain")},
-		{"ours, --parallel 1", ours("/plain", "--parallel", "1")},
-		{"ours, --parallel 8 (forced)", ours("/plain", "--parallel", "8", "--parallel-min", "1")},
-		{"curl -o FILE && sha256sum FILE", func() []*exec.Cmd {
-			return []*exec.Cmd{exec.Command(curlBin, "-sSf", "-o", out, base+"/sha"), exec.Command("sha256sum", out)}
+		{"curl -o FILE", func() []*exec.Cmd {
+			return []*exec.Cmd{exec.Command(curlBin, "-sSf", "-o", out, base+"/api/v4/projects/1/jobs/2/artifacts")}
 		}},
-		{"ours, defaults, SHA-256 ETag verified", ours("/sha")},
+		{"ours, defaults", ours("/api/v4/projects/1/jobs/2/artifacts")},
+		{"ours, --parallel 1", ours("/api/v4/projects/1/jobs/2/artifacts", "--parallel", "1")},
+		{"ours, 8 ranged streams (via a redirect)", ours("/api/v4/projects/1/jobs/4/artifacts", "--parallel", "8")},
+		{"curl -o FILE && sha256sum FILE", func() []*exec.Cmd {
+			return []*exec.Cmd{exec.Command(curlBin, "-sSf", "-o", out, base+"/api/v4/projects/1/jobs/3/artifacts"), exec.Command("sha256sum", out)}
+		}},
+		{"ours, defaults, SHA-256 ETag verified", ours("/api/v4/projects/1/jobs/3/artifacts")},
 	}
 	times := make([][]run, len(variants))
 	for i := range runs {
@@ -139,8 +140,9 @@ func writeBlob(work string, size int64) (string, string) {
 	return p, hex.EncodeToString(h.Sum(nil))
 }
 
-// serveFile serves the file at /plain with an ETag that is not a digest
-// (an object store's MD5-like tag) and at /sha with GitLab's SHA-256 ETag,
+// serveFile serves the file as job 2's archive with an ETag that is not a
+// digest (an object store's MD5-like tag) and as job 3's with GitLab's
+// SHA-256 ETag,
 // both through http.ServeContent on an *os.File: sendfile on Linux.
 func serveFile(path, digest string) string {
 	mux := http.NewServeMux()
@@ -162,12 +164,15 @@ func serveFile(path, digest string) string {
 			http.ServeContent(w, r, "artifacts.zip", fi.ModTime(), f)
 		}
 	}
-	mux.HandleFunc("GET /plain", serve(`"`+digest[:32]+`"`))
-	mux.HandleFunc("GET /sha", serve(`"`+digest+`"`))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	go func() { _ = http.Serve(l, mux) }()
-	return "http://" + l.Addr().String()
+	mux.HandleFunc("GET /api/v4/projects/1/jobs/2/artifacts", serve(`"`+digest[:32]+`"`))
+	mux.HandleFunc("GET /api/v4/projects/1/jobs/3/artifacts", serve(`"`+digest+`"`))
+	// Job 4 redirects to another origin, as GitLab does to object storage,
+	// where ranged streams are used by default: the same file, 8 streams.
+	store := listen(serve(`"` + digest[:32] + `"`))
+	mux.HandleFunc("GET /api/v4/projects/1/jobs/4/artifacts", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, store+"/artifacts.zip?X-Amz-Signature=bench", http.StatusFound)
+	})
+	return listen(mux)
 }
 
 // dropper empties the page cache before a run: with drop_caches when
