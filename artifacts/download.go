@@ -1,8 +1,13 @@
 // Package artifacts is the transfer engine of pipeline-artifacts: it fetches a
 // job's artifacts archive (or one file of it) under the project's retry
-// policy, resumes broken bodies with Range, splits large downloads into
-// parallel ranged requests, waits for artifacts that are about to appear,
-// verifies size and SHA-256, and extracts through artifacts/extract.
+// policy, resumes broken bodies with Range (only into the same version of
+// the archive), splits large downloads from object storage into parallel
+// ranged requests, waits for artifacts that are about to appear, verifies
+// the size and, when there is one to check against (the caller's, or
+// GitLab's SHA-256 ETag), the SHA-256, and extracts through
+// artifacts/extract. Nothing a server says sizes memory or keeps a retry
+// loop going: lengths are capped (Options.MaxSize), and attempts that bring
+// no byte beyond the furthest offset reached end the download.
 //
 // Nothing partial ever reaches the destination: bytes land in a temporary
 // file next to it, which is renamed into place (or extracted) only when
