@@ -14,8 +14,8 @@ import (
 )
 
 // hostileRun downloads from s to a file (or with o's changes) and returns
-// the result, the error and the output directory.
-func hostileRun(t *testing.T, s *hostile.Server, change func(*Options)) (*Result, error, string) {
+// the result, the output directory and the error.
+func hostileRun(t *testing.T, s *hostile.Server, change func(*Options)) (*Result, string, error) {
 	t.Helper()
 	base := s.Start(t)
 	c := newTestClient(t, base, gitlab.Credential{Kind: gitlab.JobToken, Token: consumerTok})
@@ -31,7 +31,7 @@ func hostileRun(t *testing.T, s *hostile.Server, change func(*Options)) (*Result
 		change(&o)
 	}
 	res, err := Download(t.Context(), c, o)
-	return res, err, dir
+	return res, dir, err
 }
 
 // another is a different archive of the same length as b.
@@ -57,24 +57,23 @@ func mustHold(t *testing.T, dir string, want []byte) {
 func TestAResumeIntoAnotherVersionOfTheArchiveStartsOver(t *testing.T) {
 	older := randomBytes(200_000)
 	newer := another(older)
+	longer := append(another(older), 1)
 	cases := []struct {
 		name string
 		s    *hostile.Server
+		want []byte
 	}{
 		{"a 206 with another ETag (If-Range ignored)", &hostile.Server{
 			BodyFor: hostile.From(1, older, newer), ETag: hostile.From(1, `"old"`, `"new"`),
-			IgnoreIfRange: true, CutAt: hostile.From(1, int64(70_000), 0)}},
+			IgnoreIfRange: true, CutAt: hostile.From(1, int64(70_000), 0)}, newer},
 		{"a 206 with another complete length", &hostile.Server{
-			BodyFor: hostile.From(1, older, append(newer, 1)), ETag: hostile.Same(`"same"`),
-			CutAt: hostile.From(1, int64(70_000), 0)}},
+			BodyFor: hostile.From(1, older, longer), ETag: hostile.Same(`"same"`),
+			CutAt: hostile.From(1, int64(70_000), 0)}, longer},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			want := newer
-			if strings.Contains(tc.name, "length") {
-				want = append(newer, 1)
-			}
-			res, err, dir := hostileRun(t, tc.s, nil)
+			want := tc.want
+			res, dir, err := hostileRun(t, tc.s, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +91,7 @@ func TestAChunkFromAnotherVersionSendsTheDownloadBackToOneStream(t *testing.T) {
 	// Request 0 is the probe; chunk requests from 2 on see a new archive
 	// whose server ignores If-Range.
 	s := &hostile.Server{BodyFor: hostile.From(2, older, newer), ETag: hostile.From(2, `"old"`, `"new"`), IgnoreIfRange: true}
-	res, err, dir := hostileRun(t, s, func(o *Options) { o.Parallel, o.ChunkSize, o.ParallelMin, o.ParallelDirect = 4, 64<<10, 1, true })
+	res, dir, err := hostileRun(t, s, func(o *Options) { o.Parallel, o.ChunkSize, o.ParallelMin, o.ParallelDirect = 4, 64<<10, 1, true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +112,7 @@ func TestAServerThatCutsAtTheSameByteIsGivenUp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err, dir := hostileRun(t, tc.s, nil)
+			_, dir, err := hostileRun(t, tc.s, nil)
 			if !errors.Is(err, errNoProgress) || !strings.Contains(err.Error(), "beyond byte 40000") {
 				t.Fatalf("err = %v, want no progress beyond byte 40000", err)
 			}
@@ -126,7 +125,7 @@ func TestWithheldHeadersAreAStallNotTheDeadline(t *testing.T) {
 	body := randomBytes(50_000)
 	t.Run("a stall is retried", func(t *testing.T) {
 		s := &hostile.Server{Body: body, Withhold: func(n int) bool { return n == 0 }}
-		res, err, dir := hostileRun(t, s, nil)
+		res, dir, err := hostileRun(t, s, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +136,7 @@ func TestWithheldHeadersAreAStallNotTheDeadline(t *testing.T) {
 	})
 	t.Run("giving up names the stall", func(t *testing.T) {
 		s := &hostile.Server{Body: body, Withhold: hostile.Same(true)}
-		_, err, dir := hostileRun(t, s, func(o *Options) { o.Timeout = time.Hour })
+		_, dir, err := hostileRun(t, s, func(o *Options) { o.Timeout = time.Hour })
 		if err == nil || strings.Contains(err.Error(), "did not finish within") || !strings.Contains(err.Error(), "no response headers") {
 			t.Fatalf("err = %v, want it to name the missing headers, not the deadline", err)
 		}
@@ -157,7 +156,7 @@ func TestTheSizeCapRefusesBeforeAndDuringTheTransfer(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err, dir := hostileRun(t, tc.s, func(o *Options) { o.MaxSize = 1 << 20 })
+			_, dir, err := hostileRun(t, tc.s, func(o *Options) { o.MaxSize = 1 << 20 })
 			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrTooLarge saying %q", err, tc.want)
 			}
@@ -200,7 +199,7 @@ func TestGitLabsSHA256ETagIsVerified(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &hostile.Server{Body: body, ETag: hostile.Same(tc.etag)}
-			res, err, dir := hostileRun(t, s, func(o *Options) {
+			res, dir, err := hostileRun(t, s, func(o *Options) {
 				o.SHA256 = tc.sha
 				if strings.HasPrefix(tc.name, "one file") {
 					o.URL += "/dist/app.bin"
@@ -240,7 +239,7 @@ func TestAFailedDownloadIntoAMissingDestCreatesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent := t.TempDir()
 			dest := filepath.Join(parent, "a", "b")
-			_, err, _ := hostileRun(t, tc.s, func(o *Options) { o.Output, o.Dest = "", dest })
+			_, _, err := hostileRun(t, tc.s, func(o *Options) { o.Output, o.Dest = "", dest })
 			if err == nil {
 				t.Fatal("the download succeeded")
 			}

@@ -28,7 +28,7 @@ func zstdWriter(w io.Writer) (io.WriteCloser, error) { return zstd.NewWriter(w) 
 
 // extractBytes writes data as an archive and extracts it into a dest that
 // does not exist yet.
-func extractBytes(t *testing.T, data []byte, name string) (Result, error, string) {
+func extractBytes(t *testing.T, data []byte, name string) (Result, string, error) {
 	t.Helper()
 	parent := t.TempDir()
 	archive := filepath.Join(parent, name)
@@ -37,7 +37,7 @@ func extractBytes(t *testing.T, data []byte, name string) (Result, error, string
 	}
 	dest := filepath.Join(parent, "dest")
 	res, err := Extract(t.Context(), archive, dest, Limits{})
-	return res, err, dest
+	return res, dest, err
 }
 
 func TestACompressedTarIsCheckedToTheEndOfItsStream(t *testing.T) {
@@ -57,7 +57,7 @@ func TestACompressedTarIsCheckedToTheEndOfItsStream(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err, dest := extractBytes(t, tc.data, "a.tar.x")
+			_, dest, err := extractBytes(t, tc.data, "a.tar.x")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to say %q", err, tc.want)
 			}
@@ -88,7 +88,7 @@ func TestAGzipArtifactThatStartsWithZerosIsOneFile(t *testing.T) {
 		append(make([]byte, 4096), "the data after the zeros"...),
 		make([]byte, 8192),
 	} {
-		res, err, dest := extractBytes(t, gzipOf(t, content, "disk.img"), "artifacts.gz")
+		res, dest, err := extractBytes(t, gzipOf(t, content, "disk.img"), "artifacts.gz")
 		if err != nil {
 			t.Fatal(err)
 		}
