@@ -1,6 +1,7 @@
 package artifacts
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"net/http"
 	"net/url"
@@ -32,7 +33,7 @@ var etagDigest = regexp.MustCompile(`^"([0-9a-f]{64})"$`)
 func (t *transfer) expectDigest(h http.Header) error {
 	switch m := etagDigest.FindStringSubmatch(strings.ToLower(h.Get("ETag"))); {
 	case t.o.SHA256 != "":
-		t.digest = digest{want: t.o.SHA256, source: FromOption}
+		t.digest = digest{want: t.o.SHA256, source: cmp.Or(t.o.SHA256From, FromOption)}
 	case m != nil && isArchiveRoute(t.src):
 		t.digest = digest{want: m[1], source: FromETag}
 	default:

@@ -56,6 +56,9 @@ type Options struct {
 	// strong ETag that is a SHA-256 (GitLab's) is verified instead; with
 	// neither, nothing is hashed and Result.SHA256 is "".
 	SHA256 string
+	// SHA256From names where SHA256 came from, for Result.VerifiedBy
+	// (e.g. "manifest"); default FromOption ("--sha256").
+	SHA256From string
 	// MaxSize caps the bytes downloaded: a larger Content-Length is refused
 	// before the body is read, a body that grows past it is cut, both with
 	// an error matching ErrTooLarge. 0 means Limits.MaxBytes (its default

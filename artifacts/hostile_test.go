@@ -191,6 +191,7 @@ func TestGitLabsSHA256ETagIsVerified(t *testing.T) {
 		{"a SHA-256 ETag is verified by default", hostile.DigestETag(body), "", "sha256 (GitLab ETag)", false},
 		{"a SHA-256 ETag that does not match fails", hostile.DigestETag(other), "", "", true},
 		{"--sha256 takes precedence", `"x"`, sha256Hex(body), "sha256 (--sha256)", false},
+		{"a digest from the manifest is named so", `"x"`, sha256Hex(body), "sha256 (manifest)", false},
 		{"a 32-hex ETag is not a digest", `"` + sha256Hex(body)[:32] + `"`, "", "", false},
 		{"a weak ETag is not a digest", "W/" + hostile.DigestETag(other), "", "", false},
 		{"no ETag, nothing to verify", "", "", "", false},
@@ -201,6 +202,9 @@ func TestGitLabsSHA256ETagIsVerified(t *testing.T) {
 			s := &hostile.Server{Body: body, ETag: hostile.Same(tc.etag)}
 			res, dir, err := hostileRun(t, s, func(o *Options) {
 				o.SHA256 = tc.sha
+				if strings.Contains(tc.name, "manifest") {
+					o.SHA256From = "manifest"
+				}
 				if strings.HasPrefix(tc.name, "one file") {
 					o.URL += "/dist/app.bin"
 				}
