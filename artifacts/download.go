@@ -1,8 +1,13 @@
 // Package artifacts is the transfer engine of pipeline-artifacts: it fetches a
 // job's artifacts archive (or one file of it) under the project's retry
-// policy, resumes broken bodies with Range, splits large downloads into
-// parallel ranged requests, waits for artifacts that are about to appear,
-// verifies size and SHA-256, and extracts through artifacts/extract.
+// policy, resumes broken bodies with Range (only into the same version of
+// the archive), splits large downloads from object storage into parallel
+// ranged requests, waits for artifacts that are about to appear, verifies
+// the size and, when there is one to check against (the caller's, or
+// GitLab's SHA-256 ETag), the SHA-256, and extracts through
+// artifacts/extract. Nothing a server says sizes memory or keeps a retry
+// loop going: lengths are capped (Options.MaxSize), and attempts that bring
+// no byte beyond the furthest offset reached end the download.
 //
 // Nothing partial ever reaches the destination: bytes land in a temporary
 // file next to it, which is renamed into place (or extracted) only when
@@ -47,8 +52,18 @@ type Options struct {
 	// / Content-Range from the server, a body that ends early cannot be told
 	// from a complete one.
 	ExpectedSize int64
-	// SHA256 is the expected digest in hex, "" for none.
+	// SHA256 is the expected digest in hex, "" for none. Without it, a
+	// strong ETag that is a SHA-256 (GitLab's) is verified instead; with
+	// neither, nothing is hashed and Result.SHA256 is "".
 	SHA256 string
+	// SHA256From names where SHA256 came from, for Result.VerifiedBy
+	// (e.g. "manifest"); default FromOption ("--sha256").
+	SHA256From string
+	// MaxSize caps the bytes downloaded: a larger Content-Length is refused
+	// before the body is read, a body that grows past it is cut, both with
+	// an error matching ErrTooLarge. 0 means Limits.MaxBytes (its default
+	// when 0) plus 1 MiB when extracting, no cap otherwise; negative: none.
+	MaxSize int64
 
 	// Dest is the directory to extract the archive into (created if needed).
 	Dest string
@@ -77,10 +92,13 @@ type Options struct {
 	// (it is then retried and resumed); default DefaultStallTimeout.
 	StallTimeout time.Duration
 	// Parallel is the number of concurrent ranged requests for archives of
-	// at least ParallelMin bytes; 1 disables them.
-	Parallel    int
-	ChunkSize   int64
-	ParallelMin int64
+	// at least ParallelMin bytes that GitLab redirects to object storage
+	// (whose connections are often capped); 1 disables them.
+	// ParallelDirect uses them for archives GitLab sends itself as well.
+	Parallel       int
+	ChunkSize      int64
+	ParallelMin    int64
+	ParallelDirect bool
 
 	// Progress receives progress reports; nil for none. With Terminal it
 	// gets one line redrawn with \r, otherwise a line every ProgressEvery.
@@ -116,25 +134,36 @@ type File interface {
 
 // Result describes a finished download.
 type Result struct {
-	Job      string
-	URL      string // Options.URL without query
-	Bytes    int64
-	SHA256   string // hex
-	Elapsed  time.Duration
-	Attempts int // HTTP requests made for the transfer, probes included
-	Resumed  int // broken bodies continued with Range instead of restarted
-	Streams  int // 1, or the number of parallel ranged streams
-	Path     string
-	Dest     string
+	Job   string
+	URL   string // Options.URL without query
+	Bytes int64
+	// SHA256 is the verified digest in hex, "" when there was nothing to
+	// verify against (then it is not computed at all).
+	SHA256 string
+	// VerifiedBy says what the download was verified against:
+	// "sha256 (--sha256)", "sha256 (GitLab ETag)", or "" for nothing.
+	VerifiedBy string
+	Elapsed    time.Duration
+	Attempts   int // HTTP requests made for the transfer, probes included
+	Resumed    int // broken bodies continued with Range instead of restarted
+	Streams    int // 1, or the number of parallel ranged streams
+	Path       string
+	Dest       string
 	// Extract is the extraction's account; nil when nothing was extracted.
 	Extract *extract.Result
+}
+
+// Doer runs one unit of HTTP work under the retry policy: Prepare before
+// each attempt, Handle on each 2xx response. *gitlab.Client is one.
+type Doer interface {
+	Do(ctx context.Context, u gitlab.Unit) error
 }
 
 // Download fetches o.URL with c and delivers it as o says. A missing archive
 // gives an error matching ErrNotFound; a size or digest mismatch an
 // *IntegrityError; a 401/403 an error that names the kind of token refused
 // and wraps the *gitlab.APIError. On any error the destination is untouched.
-func Download(ctx context.Context, c *gitlab.Client, o Options) (*Result, error) {
+func Download(ctx context.Context, c Doer, o Options) (*Result, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err

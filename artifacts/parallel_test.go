@@ -139,6 +139,7 @@ func TestParallelRangesWithoutARedirectKeepTheCredential(t *testing.T) {
 	// GitLab serving the archive itself needs the token on every chunk.
 	f := newFixture(t, randomBytes(bigSize))
 	o := f.parallelOptions()
+	o.ParallelDirect = true
 	res, err := f.download(t, o)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +147,19 @@ func TestParallelRangesWithoutARedirectKeepTheCredential(t *testing.T) {
 	f.mustMatch(t, res, o.Output)
 	if res.Streams != 4 {
 		t.Errorf("streams = %d, want 4", res.Streams)
+	}
+}
+
+func TestParallelRangesAreForObjectStorageUnlessAsked(t *testing.T) {
+	f := newFixture(t, randomBytes(bigSize))
+	o := f.parallelOptions()
+	res, err := f.download(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mustMatch(t, res, o.Output)
+	if res.Streams != 1 {
+		t.Errorf("streams = %d for an archive GitLab sends itself, want 1", res.Streams)
 	}
 }
 

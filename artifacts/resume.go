@@ -2,7 +2,6 @@ package artifacts
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,7 +30,7 @@ const streamBufSize = 2 << 20
 // transfer is one download: a single resumable stream that may hand over to
 // parallel ranged requests once the first response says the server can.
 type transfer struct {
-	c    *gitlab.Client
+	c    Doer
 	o    *Options
 	src  *url.URL // the URL we were given: GitLab's, credential allowed
 	sink *sink
@@ -40,16 +39,19 @@ type transfer struct {
 	// What the responses taught us.
 	size      int64  // total length, -1 while unknown
 	validator string // strong ETag or Last-Modified, for If-Range
+	digest    digest // what the download is verified against, if anything
 	ranges    bool   // the server answers Range requests
 	storeMu   sync.Mutex
 	store     *url.URL // src after GitLab's redirect (src itself without one)
 
 	// The single stream.
-	off        int64 // bytes in the file
-	hash       hash.Hash
-	noResume   bool // the server resumed at a wrong offset once: restart instead
-	noParallel bool // ranged chunks were refused: stay with one stream
-	goParallel bool // the first response qualified for parallel ranges
+	off        int64     // bytes in the file
+	best       int64     // the largest off ever reached: what counts as progress
+	idle       int       // responses in a row that brought nothing beyond best
+	hash       hash.Hash // nil unless there is a digest to verify
+	noResume   bool      // the server resumed at a wrong offset once: restart instead
+	noParallel bool      // ranged chunks were refused: stay with one stream
+	goParallel bool      // the first response qualified for parallel ranges
 	buf        []byte
 
 	attempts int
@@ -58,9 +60,9 @@ type transfer struct {
 	sum      string
 }
 
-func newTransfer(c *gitlab.Client, o *Options, s *sink) *transfer {
+func newTransfer(c Doer, o *Options, s *sink) *transfer {
 	src, _ := url.Parse(o.URL) // validated in withDefaults
-	t := &transfer{c: c, o: o, src: src, sink: s, size: -1, hash: sha256.New(), streams: 1}
+	t := &transfer{c: c, o: o, src: src, sink: s, size: -1, streams: 1}
 	t.m.total.Store(-1)
 	return t
 }
@@ -78,7 +80,9 @@ func (t *transfer) fetch(ctx context.Context) error {
 	if err == nil {
 		err = t.verify()
 	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+	// Only our own deadline is "did not finish": a response whose headers
+	// never came also matches context.DeadlineExceeded, and is a stall.
+	if err != nil && tctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("the download did not finish within %v: %w", t.o.Timeout, err)
 	}
 	return err
@@ -105,26 +109,8 @@ func (t *transfer) transfer(ctx context.Context) error {
 func (t *transfer) single(ctx context.Context) error {
 	t.buf = make([]byte, streamBufSize)
 	defer func() { t.buf = nil }()
-	u := gitlab.Unit{Method: http.MethodGet, URL: t.o.URL, Prepare: t.prepareStream, Handle: t.handleStream, Attempts: &t.attempts}
-	return t.doResumable(ctx, u, t.m.received.Load)
-}
-
-// doResumable runs u under the client's retry policy, and runs it again for
-// as long as each round made progress: the policy's budget is for failures
-// in a row, and a long download on a flaky network that keeps moving should
-// not be given up because its connection broke six times in an hour.
-func (t *transfer) doResumable(ctx context.Context, u gitlab.Unit, progress func() int64) error {
-	for {
-		before := progress()
-		err := t.c.Do(ctx, u)
-		if err == nil || isFatal(err) || progress() == before {
-			return err
-		}
-		if retry, _ := gitlab.ShouldRetry(ctx, nil, err); !retry {
-			return err
-		}
-		t.debugf("retrying %s after progress: %v", t.o.Job, err)
-	}
+	u := gitlab.Unit{Method: http.MethodGet, URL: t.o.URL, Prepare: t.prepareStream, Handle: t.handleCounted, Attempts: &t.attempts}
+	return t.doResumable(ctx, u, func() int64 { return t.best })
 }
 
 // prepareStream asks for the rest of the body when a resume is possible.
@@ -134,6 +120,8 @@ func (t *transfer) prepareStream(req *http.Request) error {
 	req.Header.Del("Range")
 	req.Header.Del("If-Range")
 	if t.off > 0 && t.resumable() {
+		// If-Range makes an honest server send the whole new archive
+		// when it changed; learn still checks what a dishonest one sends.
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", t.off))
 		req.Header.Set("If-Range", t.validator)
 	}
@@ -141,6 +129,27 @@ func (t *transfer) prepareStream(req *http.Request) error {
 }
 
 func (t *transfer) resumable() bool { return t.ranges && t.validator != "" && !t.noResume }
+
+// handleCounted is handleStream that gives up, for good, after
+// maxIdleAttempts responses in a row that broke without a byte beyond the
+// best offset reached: a server that cuts every body at the same byte (or
+// ignores Range and cuts again) would otherwise be retried until the
+// overall deadline, each attempt "receiving" the same bytes again.
+func (t *transfer) handleCounted(resp *http.Response) error {
+	before := t.best
+	err := t.handleStream(resp)
+	switch {
+	case err == nil || isFatal(err):
+		return err
+	case t.best > before:
+		t.idle = 0
+		return err
+	}
+	if t.idle++; t.idle >= maxIdleAttempts {
+		return fatal(fmt.Errorf("%w beyond byte %d in %d responses in a row: %w", errNoProgress, before, t.idle, err))
+	}
+	return err
+}
 
 // handleStream consumes one 2xx response of the single stream.
 func (t *transfer) handleStream(resp *http.Response) error {
@@ -189,7 +198,9 @@ func (t *transfer) restart() error {
 		return fatal(err)
 	}
 	t.off = 0
-	t.hash.Reset()
+	if t.hash != nil {
+		t.hash.Reset()
+	}
 	t.m.done.Store(0)
 	return nil
 }
@@ -204,22 +215,32 @@ func (t *transfer) learn(resp *http.Response) (int64, error) {
 		if err == nil && cr.start != t.off {
 			err = fmt.Errorf("asked for byte %d, the server sent from byte %d", t.off, cr.start)
 		}
+		if err == nil {
+			err = t.sameVersion(resp.Header, cr.total)
+		}
 		if err != nil {
-			t.noResume = true // the next attempt asks for everything
+			// Nothing of this body is used; the next attempt asks for
+			// the whole archive again.
+			t.noResume = true
 			return 0, err
 		}
 		t.ranges = true
-		return cr.start, t.setSize(cr.total)
+		return cr.start, nil
 	case http.StatusOK:
 		t.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
 		t.validator = validatorOf(resp.Header)
-		return 0, t.setSize(resp.ContentLength)
+		t.size = -1
+		if err := t.setSize(resp.ContentLength); err != nil {
+			return 0, err
+		}
+		return 0, t.expectDigest(resp.Header)
 	}
 	return 0, fatal(fmt.Errorf("GET %s: unexpected %s", gitlab.Redact(resp.Request.URL), resp.Status))
 }
 
 // setSize records the body's total length, -1 for unknown, and checks it
-// against the size the caller expects.
+// against the size the caller expects and the size cap, before a byte of
+// the body is read.
 func (t *transfer) setSize(n int64) error {
 	if n < 0 {
 		return nil
@@ -227,10 +248,36 @@ func (t *transfer) setSize(n int64) error {
 	if want := t.o.ExpectedSize; want > 0 && n != want {
 		return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(n, 10) + " (announced by the server)"})
 	}
+	if err := t.o.capSize(n, "the server announced"); err != nil {
+		return err
+	}
 	t.size = n
 	t.m.total.Store(n)
 	return nil
 }
+
+// sameVersion accepts a ranged response only when it belongs to the archive
+// the first response started: same validator, same complete length. A server
+// that ignores If-Range (or a load balancer in front of two versions) would
+// otherwise have the file spliced from two archives.
+func (t *transfer) sameVersion(h http.Header, total int64) error {
+	if v := validatorOf(h); v != t.validator {
+		return fmt.Errorf("%w: validator %q, then %q", errChanged, t.validator, v)
+	}
+	if t.size < 0 && total >= 0 {
+		// The first response did not say; the expected size, if any,
+		// still has to match.
+		return t.setSize(total)
+	}
+	if total != t.size {
+		return fmt.Errorf("%w: %d bytes long, then %d", errChanged, t.size, total)
+	}
+	return nil
+}
+
+// errChanged: a ranged response is from another version of the archive
+// than the bytes already in the file. The download starts over.
+var errChanged = errors.New("the archive changed during the download")
 
 // knownSize is the length the body must have, -1 when nobody said.
 func (t *transfer) knownSize() int64 {
@@ -256,9 +303,16 @@ func (t *transfer) checkEnd() error {
 	return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(t.off, 10) + " or more"})
 }
 
+// wantParallel: ranged streams pay off where one connection is capped,
+// which is how object stores (GitLab's redirect target) behave. GitLab
+// serving a file itself sends it with sendfile at the disk's speed, and
+// there one stream is faster than eight that make the disk seek between
+// eight places (measured in bench/download-vs-curl.sh), so ranges are used
+// for it only when Options.ParallelDirect asks.
 func (t *transfer) wantParallel(resp *http.Response) bool {
 	return t.o.Parallel > 1 && !t.noParallel && resp.StatusCode == http.StatusOK &&
-		t.ranges && t.validator != "" && t.size >= t.o.ParallelMin
+		t.ranges && t.validator != "" && t.size >= t.o.ParallelMin &&
+		(t.o.ParallelDirect || !gitlab.SameOrigin(resp.Request.URL, t.src))
 }
 
 // copyAt copies body into f from *off on, until EOF or until limit bytes
@@ -308,14 +362,18 @@ func fill(r io.Reader, p []byte) (int, error) {
 	return n, nil
 }
 
-// verify checks the finished file's size and digest.
+// verify checks the finished file's size and, when there is one to check
+// against, its digest.
 func (t *transfer) verify() error {
 	if want := t.knownSize(); want >= 0 && t.off != want {
 		return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(t.off, 10)})
 	}
+	if t.hash == nil {
+		return nil
+	}
 	t.sum = hex.EncodeToString(t.hash.Sum(nil))
-	if t.o.SHA256 != "" && t.sum != t.o.SHA256 {
-		return fatal(&IntegrityError{What: "sha256", Want: t.o.SHA256, Got: t.sum})
+	if t.sum != t.digest.want {
+		return fatal(&IntegrityError{What: "sha256", Want: t.digest.want + " (" + t.digest.source + ")", Got: t.sum})
 	}
 	return nil
 }
@@ -333,8 +391,12 @@ func (t *transfer) currentStore() *url.URL {
 }
 
 func (t *transfer) result() *Result {
-	return &Result{Job: t.o.Job, URL: gitlab.Redact(t.src), Bytes: t.off, SHA256: t.sum,
+	r := &Result{Job: t.o.Job, URL: gitlab.Redact(t.src), Bytes: t.off,
 		Attempts: t.attempts, Resumed: int(t.resumed.Load()), Streams: t.streams}
+	if t.sum != "" {
+		r.SHA256, r.VerifiedBy = t.sum, "sha256 ("+t.digest.source+")"
+	}
+	return r
 }
 
 func (t *transfer) debugf(format string, args ...any) {
@@ -365,13 +427,22 @@ func parseContentRange(v string) (contentRange, error) {
 	}
 	cr := contentRange{total: -1}
 	var err1, err2, err3 error
-	cr.start, err1 = strconv.ParseInt(first, 10, 64)
-	cr.end, err2 = strconv.ParseInt(last, 10, 64)
+	cr.start, err1 = parseDigits(first)
+	cr.end, err2 = parseDigits(last)
 	if tot != "*" {
-		cr.total, err3 = strconv.ParseInt(tot, 10, 64)
+		cr.total, err3 = parseDigits(tot)
 	}
 	if errors.Join(err1, err2, err3) != nil || cr.start < 0 || cr.end < cr.start || (cr.total >= 0 && cr.end >= cr.total) {
 		return contentRange{}, bad
 	}
 	return cr, nil
+}
+
+// parseDigits reads a non-empty run of decimal digits: ParseInt alone would
+// also take a sign, which no HTTP length or position has.
+func parseDigits(s string) (int64, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a number of bytes", s)
+	}
+	return strconv.ParseInt(s, 10, 64)
 }

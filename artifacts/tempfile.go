@@ -25,7 +25,6 @@ const writebackEvery = 16 << 20
 type sink struct {
 	dir, prefix string
 	perm        os.FileMode
-	mkdir       bool
 	openFile    func(name string, flag int, perm os.FileMode) (File, error)
 	f           File
 }
@@ -34,11 +33,6 @@ type sink struct {
 func (s *sink) file() (File, error) {
 	if s.f != nil {
 		return s.f, nil
-	}
-	if s.mkdir {
-		if err := os.MkdirAll(s.dir, 0o777); err != nil {
-			return nil, err
-		}
 	}
 	for range 10 {
 		// os.CreateTemp would force mode 0600; O_EXCL with our own name
@@ -141,9 +135,10 @@ func newOutput(o *Options) (*output, error) {
 		}
 		s.dir, s.prefix, s.perm = filepath.Dir(o.Output), "."+filepath.Base(o.Output)+".", 0o666
 	default:
-		// Inside Dest: the one place we know we may write, on the same file
-		// system as what we extract.
-		s.dir, s.prefix, s.mkdir = o.Dest, ".pipeline-artifacts-", true
+		// Inside Dest, or the nearest directory above it that exists: on
+		// the same file system as what we extract, and nothing is created
+		// (Dest least of all) before the extraction commits.
+		s.dir, s.prefix = nearestExisting(o.Dest), ".pipeline-artifacts-"
 	}
 	return &output{o: o, sink: s}, nil
 }
@@ -172,6 +167,19 @@ func (out *output) deliver(ctx context.Context, res *Result) error {
 	}
 	res.Extract = &er
 	return nil
+}
+
+// nearestExisting is dir, or its closest ancestor that exists.
+func nearestExisting(dir string) string {
+	dir = filepath.Clean(dir)
+	for {
+		_, err := os.Lstat(dir)
+		parent := filepath.Dir(dir)
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || parent == dir {
+			return dir
+		}
+		dir = parent
+	}
 }
 
 func copyFile(w io.Writer, name string) error {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -54,28 +55,56 @@ func detect(ctx context.Context, f *os.File, size int64) (format, error) {
 		if err != nil {
 			return format{}, refuse("", "unreadable %s stream: %v", strings.TrimPrefix(c.Extension(), "."), err)
 		}
-		fm := format{comp: c, tar: isTar(ctx, rc)}
+		fm := format{comp: c, tar: isTar(rc, false)}
 		rc.Close()
 		return fm, nil
 	}
-	if isTar(ctx, whole()) {
+	if isTar(whole(), true) {
 		return format{tar: true}, nil
 	}
 	return format{}, refuse("", "unrecognized format (want zip, or tar, possibly compressed)")
 }
 
-// isTar reports a tar stream: one whose first header parses, or an empty
-// tar, which is all zero blocks.
-func isTar(ctx context.Context, r io.Reader) bool {
+// isTar reports a tar stream: one whose first block is a header with a
+// valid checksum. In a compressed stream zero blocks are not enough: an
+// empty tar is all zeros, but so is the start of many a file (a disk image,
+// a sparse database), and taking GitLab's one-file "gzip" artifact for an
+// empty tar would drop it and report success. An uncompressed stream cannot
+// be a single file, so there a zero block is an empty tar (drainTar then
+// refuses anything but zeros after it).
+func isTar(r io.Reader, zeroIsEmpty bool) bool {
 	block := make([]byte, 512)
 	if _, err := io.ReadFull(r, block); err != nil {
 		return false
 	}
-	if bytes.Count(block, []byte{0}) == len(block) {
+	if zeroIsEmpty && !bytes.ContainsFunc(block, func(c rune) bool { return c != 0 }) {
 		return true
 	}
-	mr, err := archives.Tar{}.Match(ctx, "", io.MultiReader(bytes.NewReader(block), r))
-	return err == nil && mr.ByStream
+	return validTarHeader(block)
+}
+
+// validTarHeader checks a 512-byte block's header checksum: the octal
+// number at offset 148 equals the sum of the block's bytes with the
+// checksum field taken as spaces (POSIX ustar; GNU and old V7 headers use
+// the same field). Some old tars summed signed bytes; both are accepted.
+func validTarHeader(block []byte) bool {
+	field := strings.Trim(string(block[148:156]), " \x00")
+	if field == "" {
+		return false
+	}
+	want, err := strconv.ParseInt(field, 8, 64)
+	if err != nil {
+		return false
+	}
+	var unsigned, signed int64
+	for i, c := range block {
+		if i >= 148 && i < 156 {
+			c = ' '
+		}
+		unsigned += int64(c)
+		signed += int64(int8(c))
+	}
+	return want == unsigned || want == signed
 }
 
 // countingReader counts the archive bytes read, for the ratio check.
@@ -110,7 +139,39 @@ func (x *extractor) writeStream(ctx context.Context, f *os.File, fm format, arch
 	if err := x.writeTar(ctx, r); err != nil {
 		return err
 	}
+	if err := x.drainTar(r, fm.comp); err != nil {
+		return err
+	}
 	return x.createLinks()
+}
+
+// drainTar reads what follows the tar's end-of-archive marker to the end of
+// the stream. The tar reader stops at the marker, so without this a
+// compressed stream's own check (gzip's CRC-32 and length, xz's and
+// zstd's checksums, bzip2's CRC) is never read, and a flipped byte extracts
+// as if nothing happened. What follows may only be the zero padding of the
+// last record: anything else is data the archive holds but no entry names.
+func (x *extractor) drainTar(r io.Reader, comp archives.Compression) error {
+	buf := make([]byte, 64<<10)
+	var n int64
+	for {
+		m, err := r.Read(buf)
+		n += int64(m)
+		if bytes.ContainsFunc(buf[:m], func(c rune) bool { return c != 0 }) {
+			return refuse("", "data follows the end of the tar archive")
+		}
+		if x.lim.MaxBytes > 0 && n > x.lim.MaxBytes {
+			return refuse("", "more than %d bytes of padding follow the end of the tar archive", x.lim.MaxBytes)
+		}
+		switch {
+		case err == io.EOF:
+			return nil
+		case err != nil && comp != nil:
+			return refuse("", "the %s stream is corrupt: %v", strings.TrimPrefix(comp.Extension(), "."), err)
+		case err != nil:
+			return fmt.Errorf("reading archive: %w", err)
+		}
+	}
 }
 
 // writeTar walks the tar with mholt/archives. The handler's own error is
