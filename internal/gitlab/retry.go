@@ -51,8 +51,14 @@ func ShouldRetry(ctx context.Context, resp *http.Response, err error) (bool, err
 		return false, err
 	case errors.As(err, &ae):
 		return retryableStatus(ae.StatusCode), err
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
 		return false, err
+	case errors.Is(err, context.DeadlineExceeded):
+		// ctx is alive (checked above), so this is not our deadline: it is
+		// net/http's response-header or client timeout, whose error also
+		// matches DeadlineExceeded. A server that withholds its headers has
+		// stalled; the next attempt may get through.
+		return true, err
 	case isCertError(err):
 		return false, err
 	case err != nil:

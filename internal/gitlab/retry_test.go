@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"testing"
@@ -56,6 +57,8 @@ func TestShouldRetry(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
+	expired, cancelExpired := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancelExpired()
 	tests := []struct {
 		name  string
 		ctx   context.Context
@@ -76,6 +79,9 @@ func TestShouldRetry(t *testing.T) {
 		{"a 502 from the handler is retried", context.Background(), nil, &APIError{StatusCode: 502}, true},
 		{"a permanent error is final", context.Background(), nil, Permanent(errors.New("disk full")), false},
 		{"a cancelled context stops everything", cancelled, resp(503), nil, false},
+		{"a header timeout while our context lives is a stall, retried", context.Background(), nil,
+			&url.Error{Op: "Get", URL: "http://x", Err: headerTimeout{}}, true},
+		{"our own expired deadline is final", expired, nil, context.DeadlineExceeded, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,5 +145,30 @@ func TestAPIErrorNeverShowsQueryOrToken(t *testing.T) {
 	msg := e.Error()
 	if want := "GET https://storage.example.com/b/o: 403 Forbidden (sent job token (CI_JOB_TOKEN))"; msg != want {
 		t.Fatalf("Error() = %q, want %q", msg, want)
+	}
+}
+
+// headerTimeout is what net/http's transport returns when response headers
+// do not come within ResponseHeaderTimeout: a net.Error whose Timeout is
+// true and which matches context.DeadlineExceeded.
+type headerTimeout struct{}
+
+func (headerTimeout) Error() string        { return "net/http: timeout awaiting response headers" }
+func (headerTimeout) Timeout() bool        { return true }
+func (headerTimeout) Temporary() bool      { return true }
+func (headerTimeout) Is(target error) bool { return target == context.DeadlineExceeded }
+
+func TestShouldRetryTakesARealHeaderTimeoutForAStall(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // headers never come
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 20 * time.Millisecond}}
+	_, err := c.Get(srv.URL)
+	if err == nil {
+		t.Fatal("no error from a server that never answers")
+	}
+	if retry, _ := ShouldRetry(t.Context(), nil, err); !retry {
+		t.Errorf("ShouldRetry(%v) = false: a withheld response is a stall and must be retried", err)
 	}
 }
