@@ -46,7 +46,6 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 	return &ucli.App{
 		Name:            "pipeline-artifacts",
 		Usage:           "give every GitLab CI job its sibling jobs' artifact URLs, and fetch them reliably",
-		Version:         versionString(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideVersion:     true,
