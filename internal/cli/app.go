@@ -27,8 +27,10 @@ var (
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gitlab.Version = version
-	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	ran, err := runStageDirectly(ctx, args, stdout, stderr)
+	if !ran {
+		err = newApp(stdout, stderr).RunContext(ctx, args)
+	}
 	if err != nil && !errors.Is(err, errPrinted) {
 		fmt.Fprintf(stderr, "pipeline-artifacts: %v\n", err)
 	}
