@@ -23,6 +23,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/extract"
@@ -189,7 +190,9 @@ func Download(ctx context.Context, c Doer, o Options) (*Result, error) {
 	return res, nil
 }
 
-var hexDigest = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// hexDigest is compiled on first use: every stage of the one binary would
+// pay for it at start-up.
+var hexDigest = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{64}$`) })
 
 func (o Options) withDefaults() (Options, error) {
 	var errs []error
@@ -202,7 +205,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Output == "-" && o.Stdout == nil {
 		errs = append(errs, errors.New("output - needs a writer for stdout"))
 	}
-	if o.SHA256 != "" && !hexDigest.MatchString(o.SHA256) {
+	if o.SHA256 != "" && !hexDigest().MatchString(o.SHA256) {
 		errs = append(errs, errors.New("the expected SHA-256 must be 64 hexadecimal digits"))
 	}
 	if err := errors.Join(errs...); err != nil {

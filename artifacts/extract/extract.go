@@ -20,8 +20,8 @@
 // default, read with the standard library's archive/zip because its central
 // directory lets every name, type, link target and size be validated before
 // one byte is written, and because its entries can then be written in
-// parallel), and through github.com/mholt/archives tar, bare or compressed
-// with gzip, zstd, xz, bzip2, lz4, lzip, MinLZ or snappy. A gzip stream that
+// parallel), and tar, bare or compressed with gzip, zstd, xz, bzip2, lz4,
+// lzip, MinLZ or snappy (codecs.go). A gzip stream that
 // is not a tar is GitLab's "gzip" artifacts format (concatenated members,
 // each naming its file in its header); each member becomes one file. Any
 // other compressed stream that is not a tar becomes one file named after the

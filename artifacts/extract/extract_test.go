@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mholt/archives"
 )
 
 // artifactEntries is a small build output: modes, nested and implied
@@ -29,10 +27,6 @@ var artifactEntries = []entry{
 	symlink("nested/a/up", "../../secret.key"),
 }
 
-func compressed(c archives.Compressor) func(io.Writer) (io.WriteCloser, error) {
-	return c.OpenWriter
-}
-
 func TestExtractRoundTripsModesAndSymlinks(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -42,13 +36,13 @@ func TestExtractRoundTripsModesAndSymlinks(t *testing.T) {
 		{"a tar keeps modes and internal symlinks", tarOf(artifactEntries...)},
 		{"a tar.gz keeps modes and internal symlinks", tarGzOf(artifactEntries...)},
 		{"a tar.zst is detected from its content", func(t *testing.T, p string) {
-			writeTar(t, p, compressed(archives.Zstd{}), artifactEntries...)
+			writeTar(t, p, codecWriters[".zst"], artifactEntries...)
 		}},
 		{"a tar.xz is detected from its content", func(t *testing.T, p string) {
-			writeTar(t, p, compressed(archives.Xz{}), artifactEntries...)
+			writeTar(t, p, codecWriters[".xz"], artifactEntries...)
 		}},
 		{"a tar.bz2 is detected from its content", func(t *testing.T, p string) {
-			writeTar(t, p, compressed(archives.Bz2{}), artifactEntries...)
+			writeTar(t, p, codecWriters[".bz2"], artifactEntries...)
 		}},
 	}
 	mask := umask(t)
@@ -204,7 +198,7 @@ func TestExtractNamesAnUnnamedCompressedFileAfterTheArchive(t *testing.T) {
 	dir := t.TempDir()
 	archive := filepath.Join(dir, "report.json.zst")
 	f := create(t, archive)
-	zw, err := archives.Zstd{}.OpenWriter(f)
+	zw, err := codecWriters[".zst"](f)
 	if err != nil {
 		t.Fatal(err)
 	}

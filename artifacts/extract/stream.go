@@ -13,28 +13,13 @@ import (
 	"path"
 	"strconv"
 	"strings"
-
-	"github.com/klauspost/compress/zstd"
-	"github.com/mholt/archives"
 )
 
 // format is what detect found.
 type format struct {
 	zip  bool
-	comp archives.Compression // outer compression of a stream; nil for none
-	tar  bool                 // the (decompressed) stream is a tar
-}
-
-// zstdFormat caps the decoder window at 128 MiB, the zstd tool's own default
-// limit, instead of the library's 512 MiB, which a hostile frame could claim.
-var zstdFormat = archives.Zstd{DecoderOptions: []zstd.DOption{zstd.WithDecoderMaxWindow(128 << 20)}}
-
-// compressions are tried in this order, each by its magic number. Brotli and
-// zlib are left out: they have no reliable magic, and mholt/archives'
-// Identify tries formats in map order, so it could take a tar for either.
-var compressions = []archives.Compression{
-	archives.Gz{}, zstdFormat, archives.Xz{}, archives.Bz2{},
-	archives.Lz4{}, archives.Lzip{}, archives.MinLZ{}, archives.Sz{},
+	comp *codec // outer compression of a stream; nil for none
+	tar  bool   // the (decompressed) stream is a tar
 }
 
 // detect identifies the archive in f from its content alone.
@@ -47,8 +32,7 @@ func detect(ctx context.Context, f *os.File, size int64) (format, error) {
 	}
 	whole := func() io.Reader { return io.NewSectionReader(f, 0, size) }
 	for _, c := range compressions {
-		mr, err := c.Match(ctx, "", whole())
-		if err != nil || !mr.ByStream {
+		if !c.matches(whole()) {
 			continue
 		}
 		rc, err := c.OpenReader(whole())
@@ -151,7 +135,7 @@ func (x *extractor) writeStream(ctx context.Context, f *os.File, fm format, arch
 // zstd's checksums, bzip2's CRC) is never read, and a flipped byte extracts
 // as if nothing happened. What follows may only be the zero padding of the
 // last record: anything else is data the archive holds but no entry names.
-func (x *extractor) drainTar(r io.Reader, comp archives.Compression) error {
+func (x *extractor) drainTar(r io.Reader, comp *codec) error {
 	buf := make([]byte, 64<<10)
 	var n int64
 	for {
@@ -174,19 +158,14 @@ func (x *extractor) drainTar(r io.Reader, comp archives.Compression) error {
 	}
 }
 
-// writeTar walks the tar with mholt/archives. The handler's own error is
+// writeTar walks the tar with walkTar. The handler's own error is
 // returned as is, not wrapped by the walker, so it stays one clean line.
 func (x *extractor) writeTar(ctx context.Context, r io.Reader) error {
 	var handlerErr error
 	last := ""
-	err := archives.Tar{}.Extract(ctx, r, func(ctx context.Context, fi archives.FileInfo) error {
-		hdr, ok := fi.Header.(*tar.Header)
-		if !ok {
-			handlerErr = fmt.Errorf("reading archive: unexpected header type %T", fi.Header)
-			return handlerErr
-		}
+	err := walkTar(ctx, r, func(hdr *tar.Header, content io.Reader) error {
 		last = hdr.Name
-		handlerErr = x.tarEntry(ctx, hdr, fi)
+		handlerErr = x.tarEntry(ctx, hdr, content)
 		return handlerErr
 	})
 	switch {
@@ -202,7 +181,7 @@ func (x *extractor) writeTar(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
-func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, fi archives.FileInfo) error {
+func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, content io.Reader) error {
 	if err := x.countEntry(); err != nil {
 		return err
 	}
@@ -233,19 +212,14 @@ func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, fi archives.F
 	if err := x.mkdirs(raw, parents); err != nil {
 		return err
 	}
-	perm := fi.Mode().Perm()
+	perm := hdr.FileInfo().Mode().Perm()
 	switch k {
 	case kindDir:
 		return x.mkdir(name, raw, perm, seen)
 	case kindLink:
 		return x.addLink(name, raw, hdr.Linkname)
 	}
-	rc, err := fi.Open()
-	if err != nil {
-		return fmt.Errorf("extracting %q: %w", raw, err)
-	}
-	defer rc.Close()
-	return x.writeFile(ctx, name, raw, rc, perm, hdr.ModTime, func(err error) error {
+	return x.writeFile(ctx, name, raw, content, perm, hdr.ModTime, func(err error) error {
 		return fmt.Errorf("extracting %q: %w", raw, err)
 	})
 }
@@ -277,12 +251,12 @@ func tarKind(hdr *tar.Header) (kind, error) {
 // file in the header (the runner puts the base name in Name and the relative
 // path in Comment); each member becomes one file. Other compressions carry no
 // name, so the one file is named after the archive without its extension.
-func (x *extractor) writeSingle(ctx context.Context, cr *countingReader, comp archives.Compression, archiveName string) error {
+func (x *extractor) writeSingle(ctx context.Context, cr *countingReader, comp *codec, archiveName string) error {
 	fallback, ok := strings.CutSuffix(archiveName, comp.Extension())
 	if !ok || fallback == "" || fallback == "." || fallback == ".." {
 		fallback = ""
 	}
-	if _, isGzip := comp.(archives.Gz); isGzip {
+	if comp == gzipCodec {
 		return x.writeGzipMembers(ctx, cr, fallback)
 	}
 	if fallback == "" {

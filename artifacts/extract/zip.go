@@ -11,8 +11,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/mholt/archives"
 )
 
 // zipPlan is a zip archive validated from its central directory: every name,
@@ -182,18 +180,19 @@ func special(m fs.FileMode) string {
 	}
 }
 
-// Zip methods beyond store and deflate that other tools write; their readers
-// come from mholt/archives and are registered per reader, not globally.
+// Zip methods beyond store and deflate that other tools write (APPNOTE.TXT
+// 4.4.5, https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT); their
+// readers come from codecs.go and are registered per reader, not globally.
 const (
-	zipBzip2 = archives.ZipMethodBzip2
-	zipZstd  = archives.ZipMethodZstd
-	zipXz    = archives.ZipMethodXz
+	zipBzip2 = 12
+	zipZstd  = 93
+	zipXz    = 95
 )
 
 var zipMethods = map[uint16]bool{zip.Store: true, zip.Deflate: true, zipBzip2: true, zipZstd: true, zipXz: true}
 
 func registerDecompressors(zr *zip.Reader) {
-	for method, c := range map[uint16]archives.Decompressor{zipBzip2: archives.Bz2{}, zipZstd: zstdFormat, zipXz: archives.Xz{}} {
+	for method, c := range map[uint16]*codec{zipBzip2: bzip2Codec, zipZstd: zstdCodec, zipXz: xzCodec} {
 		zr.RegisterDecompressor(method, func(r io.Reader) io.ReadCloser {
 			rc, err := c.OpenReader(r)
 			if err != nil {

@@ -30,9 +30,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gitlab.Version = version
 	stdout, out := masking(stdout)
 	stderr, _ = masking(stderr)
-	app := newApp(stdout, stderr)
-	binaryStdout(app.Commands, out)
-	err := app.RunContext(ctx, args)
+	ran, err := runStageDirectly(ctx, args, stdout, stderr)
+	if !ran {
+		app := newApp(stdout, stderr)
+		binaryStdout(app.Commands, out)
+		err = app.RunContext(ctx, args)
+	}
 	if err != nil && !errors.Is(err, errPrinted) {
 		// A server's error body may quote a token back: mask the line here,
 		// not only in the stream, so that it never depends on one place.
@@ -46,7 +49,6 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 	return &ucli.App{
 		Name:            "pipeline-artifacts",
 		Usage:           "give every GitLab CI job its sibling jobs' artifact URLs, and fetch them reliably",
-		Version:         versionString(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideVersion:     true,

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -347,7 +348,10 @@ type downloadTarget struct {
 }
 
 // artifactsPath matches GitLab's archive URL and captures project and job.
-var artifactsPath = regexp.MustCompile(`/projects/([^/]+)/jobs/(\d+)/artifacts/?$`)
+// It is compiled on first use: every stage would pay for it at start-up.
+var artifactsPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`/projects/([^/]+)/jobs/(\d+)/artifacts/?$`)
+})
 
 func resolveDownload(o DownloadOptions) (downloadTarget, error) {
 	var t downloadTarget
@@ -449,7 +453,7 @@ func knownNames(m *hooks.Manifest) string {
 func (t *downloadTarget) fillFromURL(o DownloadOptions) {
 	u, err := url.Parse(t.url)
 	if err == nil {
-		if m := artifactsPath.FindStringSubmatch(u.EscapedPath()); m != nil {
+		if m := artifactsPath().FindStringSubmatch(u.EscapedPath()); m != nil {
 			t.projectID, _ = url.PathUnescape(m[1])
 			t.jobID, _ = strconv.ParseInt(m[2], 10, 64)
 		}
