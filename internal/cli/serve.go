@@ -11,7 +11,6 @@ import (
 	ucli "github.com/urfave/cli/v2"
 	// GitLab's certificate must verify in a FROM-scratch image without
 	// /etc/ssl: Mozilla's roots are the fallback when the system has none.
-	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/serve"

@@ -181,6 +181,7 @@ func parseBase(raw string) (*url.URL, error) {
 // such as JOB-TOKEN across hosts; see gitlab-protocol.md §2.7).
 func newHTTPClient(caPEM []byte) (*http.Client, error) {
 	hc := cleanhttp.DefaultPooledClient()
+	fallbackRoots()
 	if len(caPEM) > 0 {
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {

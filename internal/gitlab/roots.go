@@ -1,0 +1,46 @@
+package gitlab
+
+import (
+	"crypto/x509"
+	"sync"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
+)
+
+// fallbackRoots makes TLS work in images without a CA bundle (FROM scratch,
+// distroless without ca-certificates): where the system has no roots, the
+// Mozilla roots bundled with golang.org/x/crypto/x509roots are used instead.
+//
+// It is what importing golang.org/x/crypto/x509roots/fallback does, but
+// lazily: that package parses its ~150 certificates at init, which cost every
+// stage of every job a few milliseconds (run, prepare and cleanup make no
+// HTTP request at all). Here the parse happens once, only in a process that
+// builds an HTTP client, and only when the system pool is empty.
+// x509.SetFallbackRoots itself ignores the fallback where a platform
+// verifier (macOS, Windows) or a non-empty system pool exists.
+var fallbackRoots = sync.OnceFunc(func() {
+	if pool, err := x509.SystemCertPool(); err == nil && !emptyPool(pool) {
+		return
+	}
+	p := x509.NewCertPool()
+	for c := range bundle.Roots() {
+		cert, err := x509.ParseCertificate(c.Certificate)
+		if err != nil {
+			continue // a root we cannot parse cannot verify anything either
+		}
+		if c.Constraint == nil {
+			p.AddCert(cert)
+		} else {
+			p.AddCertWithConstraint(cert, c.Constraint)
+		}
+	}
+	x509.SetFallbackRoots(p)
+})
+
+// emptyPool tells a pool without a single certificate. On Linux and the BSDs
+// the system pool is the parsed bundle file, so an empty one means no file
+// was found; on macOS and Windows it is empty but backed by the platform
+// verifier, which SetFallbackRoots leaves alone.
+func emptyPool(p *x509.CertPool) bool {
+	return p.Equal(x509.NewCertPool())
+}
