@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/download"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
@@ -32,15 +34,22 @@ Large archives come in parallel ranged requests. Nothing partial is ever left at
 bytes land in a temporary file that is renamed or extracted only once complete and verified.
 
 Which artifacts, one of:
-  JOB_NAME      a job of this pipeline, through PIPELINE_ARTIFACTS_MANIFEST or ARTIFACT_URL_<N>
-  --job-id ID   built from CI_API_V4_URL and CI_PROJECT_ID
-  --url URL     an ARTIFACT_URL_* value as is (hosts outside CI)
+  JOB_NAME      a job of this pipeline, through PIPELINE_ARTIFACTS_MANIFEST, ARTIFACT_URL_<N>, or the
+                service --server names (PIPELINE_ARTIFACTS_SERVER) where the hook wrote no manifest
+  --job-id ID   built from CI_API_V4_URL (and CI_PROJECT_ID for a private token)
+  --url URL     an ARTIFACT_URL_* value as is (hosts outside CI); either GitLab URL shape
   JOB_NAME --pipeline ID | --sha COMMIT   that job of another pipeline (--project for another project)
 
 Credentials: PIPELINE_ARTIFACTS_PRIVATE_TOKEN or --private-token-file (sent as PRIVATE-TOKEN),
-else CI_JOB_TOKEN (sent as JOB-TOKEN). Tokens go only to GitLab (the host of CI_API_V4_URL when it is
-set), never to the object storage it redirects to, and are never printed. HTTPS_PROXY / NO_PROXY and
-CI_SERVER_TLS_CA_FILE (or --ca-file) are honoured.
+else CI_JOB_TOKEN (sent as JOB-TOKEN). A job token uses GitLab's runner route
+(/jobs/<id>/artifacts), which takes it on every tier; a --url on the project's artifacts API
+(/projects/<p>/jobs/<id>/artifacts) is tried as given first, and the runner route only where
+GitLab refuses the job token for its tier (EE without Premium: 404 Project Not Found), never
+after a 403 (artifacts:access). A private token uses the project's API. --path reads one file:
+with a job token by HTTP Range requests on the runner route (the archive's tail and that file
+only), with a private token through GitLab's single-file route. Tokens go only to GitLab (the
+host of CI_API_V4_URL when it is set), never to the object storage it redirects to, and are
+never printed. HTTPS_PROXY / NO_PROXY and CI_SERVER_TLS_CA_FILE (or --ca-file) are honoured.
 
 Exit status: 0 done · 1 failed (retries exhausted, integrity, I/O) · 2 usage or configuration ·
 3 the artifacts do not exist or did not appear before the --wait deadline (0 with --optional).
@@ -49,7 +58,7 @@ Exit status: 0 done · 1 failed (retries exhausted, integrity, I/O) · 2 usage o
 without artifacts (failed, canceled, skipped, or succeeded without any) stops the wait early where
 the token may read job statuses.
 
-Without --sha256, the SHA-256 and size are printed (stderr) for you to pin. A body that ends early is
+The summary (stderr) shows the SHA-256 only when it was verified (--sha256, or GitLab's ETag). A body that ends early is
 caught through Content-Length, Content-Range or the manifest's size; with none of them known (a
 chunked answer and no manifest), only --sha256 can catch it.
 
@@ -271,7 +280,7 @@ func runDownload(ctx context.Context, o download.Options, asJSON, quiet bool) er
 	if o.Progress != nil && !o.Terminal && inJobLog() {
 		// In a job log the progress lines fold away; the summary line
 		// that follows stays visible.
-		sw := &sectionWriter{w: o.Progress, name: "pipeline_artifacts_download", header: "pipeline-artifacts: downloading"}
+		sw := &sectionWriter{w: o.Progress, name: "pipeline_artifacts_download", header: "pipeline-artifacts: downloading " + selection(o)}
 		defer sw.Close()
 		o.Progress = sw
 	}
@@ -289,6 +298,25 @@ func runDownload(ctx context.Context, o download.Options, asJSON, quiet bool) er
 		return writeJSON(o.Stdout, out.JSON())
 	}
 	return nil
+}
+
+// selection names what was asked for, for the job log's section header.
+func selection(o download.Options) string {
+	switch {
+	case o.JobName != "":
+		return fmt.Sprintf("job %q", o.JobName)
+	case o.JobID != 0:
+		return fmt.Sprintf("job %d", o.JobID)
+	}
+	return "the artifacts at " + redactURL(o.ArtifactURL)
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(secret.RegisterURL(raw))
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return gitlab.Redact(u)
 }
 
 // exitFor gives the package's errors their place in the exit-code table.
