@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +15,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sirupsen/logrus"
+
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/serve"
 )
 
 const (
@@ -342,4 +348,99 @@ func downloadCases() []downloadCase {
 			}
 		}},
 	}
+}
+
+// TestDownloadWithAPrivateTokenUsesTheProjectAPI: the runner route takes
+// only job tokens, so an access token goes to the project's API — by name
+// through the manifest's public_url, and a runner-shape --url only with a
+// project to put it in.
+func TestDownloadWithAPrivateTokenUsesTheProjectAPI(t *testing.T) {
+	t.Parallel()
+	const private = "glpat-DOWNLOAD-private-token"
+	archive := gitlabtest.MakeZip(t, map[string]string{"dist/version.txt": versionText, "index.html": "<h1>hi</h1>"})
+	for _, p := range []gitlabtest.Profile{{Edition: gitlabtest.CE, Version: gitlabtest.Version18_9}, {Edition: gitlabtest.EEFree, Version: gitlabtest.Version17_9}} {
+		t.Run(p.String(), func(t *testing.T) {
+			t.Parallel()
+			f := newDLFixture(t, p, archive)
+			f.gl.AddToken(private, dlProject)
+			f.env = append(f.env, "PIPELINE_ARTIFACTS_PRIVATE_TOKEN="+private)
+			count := func(n int) (public, file, runner int) {
+				return len(requestsSince(f.gl, n, gitlabtest.RouteArtifacts)), len(requestsSince(f.gl, n, gitlabtest.RouteArtifactFile)),
+					len(requestsSince(f.gl, n, gitlabtest.RouteRunnerArtifacts))
+			}
+			n := len(f.gl.Requests())
+			f.run(t, "download", "build", "--dest", "public").want(t, 0)
+			if public, _, runner := count(n); public == 0 || runner != 0 {
+				t.Errorf("by name: %d requests on the project's API, %d on the runner route", public, runner)
+			}
+			n = len(f.gl.Requests())
+			r := f.run(t, "download", "--url", f.runner(f.build.ID), "--path", "dist/version.txt", "-o", "v.txt")
+			r.want(t, 0)
+			if got := r.file(t, "v.txt"); got != versionText {
+				t.Errorf("v.txt = %q", got)
+			}
+			if _, file, runner := count(n); file != 1 || runner != 0 {
+				t.Errorf("--path: %d requests on the single-file route, %d on the runner route", file, runner)
+			}
+			env := f.env
+			f.env = append(slicesWithout(env, "CI_PROJECT_ID="), "CI_PROJECT_ID=")
+			f.run(t, "download", "--url", f.runner(f.build.ID), "-o", "a.zip").want(t, 2, "--project")
+			f.env = env
+		})
+	}
+}
+
+func slicesWithout(env []string, prefix string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, prefix) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// TestDownloadResolvesThroughTheServer: the curl hook writes no manifest,
+// so a name is resolved through --server; a server that does not answer
+// leaves the job to list GitLab itself.
+func TestDownloadResolvesThroughTheServer(t *testing.T) {
+	t.Parallel()
+	archive := gitlabtest.MakeZip(t, map[string]string{"dist/version.txt": versionText})
+	f := newDLFixture(t, gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version19_2}, archive)
+	f.env = slicesWithout(f.env, hooks.ManifestVar+"=")
+	quiet := logrus.New()
+	quiet.SetOutput(io.Discard)
+	svc, err := serve.New(serve.Config{GitLabURL: f.gl.URL, Log: logrus.NewEntry(quiet)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(svc.Handler())
+	t.Cleanup(ts.Close)
+
+	f.run(t, "download", "build", "-o", "a.zip").want(t, 2, "--server")
+	env := f.env
+	f.env = append(env, "PIPELINE_ARTIFACTS_SERVER="+ts.URL)
+	r := f.run(t, "download", "build", "-o", "a.zip")
+	r.want(t, 0)
+	if r.file(t, "a.zip") != string(archive) || strings.Contains(r.stderr, "looking the job up in GitLab") {
+		t.Errorf("not through the server: %s", r.stderr)
+	}
+	f.env = append(env, "PIPELINE_ARTIFACTS_SERVER="+closedServerURL(t))
+	r = f.run(t, "download", "build", "-o", "b.zip")
+	r.want(t, 0, "looking the job up in GitLab")
+	if r.file(t, "b.zip") != string(archive) {
+		t.Error("b.zip is not the archive")
+	}
+}
+
+// closedServerURL is an http URL nothing listens on.
+func closedServerURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String()
+	l.Close()
+	return u
 }
