@@ -247,7 +247,7 @@ func downloadOptions(c *ucli.Context, s streams, args []string) (download.Option
 			*sz.into = n
 		}
 	}
-	if c.IsSet("max-size") && o.Output != "" {
+	if c.IsSet("max-size") && (o.Output != "" || o.Path != "") {
 		o.MaxSize = o.Limits.MaxBytes // a saved file is capped like an extraction
 	}
 	if !c.Bool("quiet") {
