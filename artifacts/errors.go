@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
@@ -49,6 +51,9 @@ func (e *refusedError) Error() string {
 	who := "the " + e.api.Credential.String()
 	if e.api.Credential == gitlab.NoAuth {
 		who = "a request without a token"
+	}
+	if strings.HasPrefix(e.hint, strconv.Itoa(e.api.StatusCode)) { // the cause names the status itself
+		return fmt.Sprintf("GitLab refused %s for %s: %s", who, e.api.URL, e.hint)
 	}
 	return fmt.Sprintf("GitLab refused %s for %s: %d %s — %s",
 		who, e.api.URL, e.api.StatusCode, http.StatusText(e.api.StatusCode), e.hint)
