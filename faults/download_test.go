@@ -258,7 +258,9 @@ func TestFaultFullDisk(t *testing.T) {
 // reads one file of the archive by HTTP Range on GitLab's runner route.
 func TestFaultDownloadOneFile(t *testing.T) {
 	t.Parallel()
-	runnerURL := func(f artifactsFixture) string { return strings.Replace(f.url, fmt.Sprintf("/projects/%d", projectID), "", 1) }
+	runnerURL := func(f artifactsFixture) string {
+		return strings.Replace(f.url, fmt.Sprintf("/projects/%d", projectID), "", 1)
+	}
 
 	t.Run("a server that ignores Range fails --path with one line", func(t *testing.T) {
 		t.Parallel()

@@ -374,10 +374,10 @@ func TestDownloadWithAPrivateTokenUsesTheProjectAPI(t *testing.T) {
 				t.Errorf("by name: %d requests on the project's API, %d on the runner route", public, runner)
 			}
 			n = len(f.gl.Requests())
-			r := f.run(t, "download", "--url", f.runner(f.build.ID), "--path", "dist/version.txt", "-o", "v.txt")
+			r := f.run(t, "download", "--url", f.runner(f.build.ID), "--path", "dist/version.txt", "--dest", "new/dir")
 			r.want(t, 0)
-			if got := r.file(t, "v.txt"); got != versionText {
-				t.Errorf("v.txt = %q", got)
+			if got := r.file(t, "new/dir/version.txt"); got != versionText {
+				t.Errorf("version.txt = %q", got)
 			}
 			if _, file, runner := count(n); file != 1 || runner != 0 {
 				t.Errorf("--path: %d requests on the single-file route, %d on the runner route", file, runner)
