@@ -274,7 +274,9 @@ func TestDownloadExplainsARefusedToken(t *testing.T) {
 		{"a job token of another project is forbidden", gitlab.JobToken, otherTok, 403, "refused the job token (CI_JOB_TOKEN)"},
 		{"the job token of a finished job is unauthorized", gitlab.JobToken, finishedTok, 401, "valid only while its job runs"},
 		{"an unknown private token is unauthorized", gitlab.PrivateToken, "glpat-nobody-knows-this", 401, "refused the private token"},
-		{"no token at all is unauthorized", gitlab.NoAuth, "", 401, "no token was sent"},
+		// GitLab answers an anonymous caller as if a private project did not
+		// exist (lib/api/helpers.rb find_project!): a refusal, not "missing".
+		{"no token at all on a private project is a refusal, not a missing archive", gitlab.NoAuth, "", 404, "may not see it"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
@@ -50,20 +52,48 @@ func (e *refusedError) Error() string {
 	if e.api.Credential == gitlab.NoAuth {
 		who = "a request without a token"
 	}
+	if strings.HasPrefix(e.hint, strconv.Itoa(e.api.StatusCode)) { // the cause names the status itself
+		return fmt.Sprintf("GitLab refused %s for %s: %s", who, e.api.URL, e.hint)
+	}
 	return fmt.Sprintf("GitLab refused %s for %s: %d %s — %s",
 		who, e.api.URL, e.api.StatusCode, http.StatusText(e.api.StatusCode), e.hint)
 }
 
 func (e *refusedError) Unwrap() error { return e.api }
 
-// explainRefusal turns a 401/403 into a refusedError; other errors pass.
+// explainRefusal turns a 401, a 403 or a 404 that is a refusal in disguise
+// (gitlab.Cause: a job token the route ignores, a hidden project) into a
+// refusedError that says why in one line; other errors pass.
 func explainRefusal(err error) error {
 	var ae *gitlab.APIError
-	if !errors.As(err, &ae) || (ae.StatusCode != http.StatusUnauthorized && ae.StatusCode != http.StatusForbidden) {
+	if !errors.As(err, &ae) {
 		return err
 	}
-	return &refusedError{api: ae, hint: refusalHint(ae.Credential, ae.StatusCode)}
+	cause := gitlab.Cause(err)
+	switch {
+	case ae.StatusCode == http.StatusUnauthorized:
+		return &refusedError{api: ae, hint: refusalHint(ae.Credential, ae.StatusCode)}
+	case ae.StatusCode == http.StatusForbidden && cause == gitlab.RefusalUnknown:
+		return &refusedError{api: ae, hint: refusalHint(ae.Credential, ae.StatusCode)}
+	case ae.StatusCode == http.StatusForbidden,
+		ae.StatusCode == http.StatusNotFound && mayNotAppear(err):
+		return &refusedError{api: ae, hint: cause.String()}
+	}
+	return err
 }
+
+// mayAppear: a 404 that polling may cure. Besides GitLab's own "missing",
+// a 404 from a route that is not GitLab's artifacts API (a
+// pipeline-artifacts serve endpoint) counts, as it always did.
+func mayAppear(err error) bool {
+	if !gitlab.IsStatus(err, http.StatusNotFound) {
+		return false
+	}
+	c := gitlab.Cause(err)
+	return c == gitlab.RefusalMissing || c == gitlab.RefusalUnknown
+}
+
+func mayNotAppear(err error) bool { return !mayAppear(err) }
 
 func refusalHint(kind gitlab.AuthKind, status int) string {
 	forbidden := status == http.StatusForbidden

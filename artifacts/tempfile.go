@@ -133,7 +133,8 @@ func newOutput(o *Options) (*output, error) {
 		if fi, err := os.Stat(o.Output); err == nil && fi.IsDir() {
 			return nil, fmt.Errorf("output %s is a directory", o.Output)
 		}
-		s.dir, s.prefix, s.perm = filepath.Dir(o.Output), "."+filepath.Base(o.Output)+".", 0o666
+		// Like Dest, a missing parent directory is created only at commit.
+		s.dir, s.prefix, s.perm = nearestExisting(filepath.Dir(o.Output)), "."+filepath.Base(o.Output)+".", 0o666
 	default:
 		// Inside Dest, or the nearest directory above it that exists: on
 		// the same file system as what we extract, and nothing is created
@@ -158,6 +159,9 @@ func (out *output) deliver(ctx context.Context, res *Result) error {
 		return copyFile(out.o.Stdout, name)
 	case out.o.Output != "":
 		res.Path = out.o.Output
+		if err := os.MkdirAll(filepath.Dir(out.o.Output), 0o777); err != nil {
+			return err
+		}
 		return out.sink.commit(out.o.Output)
 	}
 	res.Dest = out.o.Dest

@@ -3,7 +3,6 @@ package artifacts
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
@@ -16,7 +15,7 @@ func (t *transfer) fetchWaiting(ctx context.Context) error {
 	w.deadline = t.o.clock.now().Add(t.o.Wait)
 	for poll := 0; ; poll++ {
 		err := t.fetch(ctx)
-		if !gitlab.IsStatus(err, http.StatusNotFound) {
+		if !mayAppear(err) {
 			return t.explain(err)
 		}
 		if err := w.next(ctx, poll, err); err != nil {
@@ -34,6 +33,29 @@ func (t *transfer) explain(err error) error {
 		return refused
 	}
 	return fmt.Errorf("downloading %s: %w", t.o.Job, err)
+}
+
+// Poll runs try until it succeeds or fails with anything but a 404 that
+// waiting may cure (gitlab.MayAppear), polling for up to o.Wait as Download
+// does, with o.Status to stop early. A wait that ends without the artifacts
+// is a *NotFoundError naming o.Job; other errors are explained as Download
+// explains them (a refused token names its cause).
+func Poll(ctx context.Context, o Options, try func(context.Context) error) error {
+	o.setDefaults()
+	if o.Job == "" || o.Job == "(unparsable URL)" {
+		o.Job = "the artifacts"
+	}
+	w := &waiter{o: &o, status: o.Status}
+	w.deadline = o.clock.now().Add(o.Wait)
+	for poll := 0; ; poll++ {
+		err := try(ctx)
+		if !mayAppear(err) {
+			return explainRefusal(err)
+		}
+		if err := w.next(ctx, poll, err); err != nil {
+			return err
+		}
+	}
 }
 
 // waiter decides, after each 404, whether to poll again.

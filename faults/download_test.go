@@ -253,3 +253,48 @@ func TestFaultFullDisk(t *testing.T) {
 		nothingLost(t, dest, map[string]string{"index.html": "the old site\n"})
 	})
 }
+
+// TestFaultDownloadOneFile injects faults into `download --path`, which
+// reads one file of the archive by HTTP Range on GitLab's runner route.
+func TestFaultDownloadOneFile(t *testing.T) {
+	t.Parallel()
+	runnerURL := func(f artifactsFixture) string {
+		return strings.Replace(f.url, fmt.Sprintf("/projects/%d", projectID), "", 1)
+	}
+
+	t.Run("a server that ignores Range fails --path with one line", func(t *testing.T) {
+		t.Parallel()
+		inject(t, "the runner route answers every ranged request with the whole archive (200)",
+			"exit 1 with one line saying why; no file at the destination; no second request for the archive")
+		f := newArtifacts(t, archiveOf(t, 1<<20, 11))
+		f.gl.NoRanges(gitlabtest.RouteRunnerArtifacts)
+		dir := t.TempDir()
+		p := run(t, dir, f.env(), "download", "--url", runnerURL(f), "--path", "dist/app.bin", "--dest", "out")
+		if p.code() != 1 || !strings.Contains(p.stderr.String(), "drop --path") || strings.Count(strings.TrimSpace(p.stderr.String()), "\n") > 0 {
+			t.Fatalf("want exit 1 and one line naming the missing range support: %v", p)
+		}
+		nothingLost(t, dir, nil)
+		if n := f.gl.Count(gitlabtest.RouteRunnerArtifacts); n != 1 {
+			t.Errorf("%d requests; a server without ranges must not be asked again", n)
+		}
+	})
+
+	t.Run("a body cut inside the file's range is resumed", func(t *testing.T) {
+		t.Parallel()
+		inject(t, "the ranged read of the file's data drops after 10000 bytes", "exit 0; the file complete (CRC-32 checked)")
+		body := string(randomBytes(600<<10, 12))
+		archive := gitlabtest.MakeZip(t, map[string]string{"a/first.bin": body, "z/tail.txt": "tail"})
+		f := newArtifacts(t, archive)
+		f.gl.OnRequest(gitlabtest.RouteRunnerArtifacts, func(n int) {
+			if n == 2 { // the tail is request 1
+				f.gl.CutBodyAfter(gitlabtest.RouteRunnerArtifacts, 10_000)
+			}
+		})
+		dir := t.TempDir()
+		p := run(t, dir, f.env(), "download", "--url", runnerURL(f), "--path", "a/first.bin", "-o", "first.bin")
+		if p.code() != 0 {
+			t.Fatalf("want exit 0 after the cut: %v", p)
+		}
+		nothingLost(t, dir, map[string]string{"first.bin": body})
+	})
+}

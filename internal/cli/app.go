@@ -58,7 +58,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 		Before:          func(c *ucli.Context) error { setupLogging(stderr, c.Bool("debug")); return nil },
 		Commands: []*ucli.Command{
 			configCommand(s), prepareCommand(s), runCommand(s), cleanupCommand(s),
-			envCommand(s), downloadCommand(s), varNameCommand(s), doctorCommand(s), versionCommand(s),
+			envCommand(s), downloadCommand(s), listCommand(s), varNameCommand(s), doctorCommand(s), versionCommand(s),
 			serveCommand(s),
 		},
 	}

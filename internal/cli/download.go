@@ -8,14 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -23,8 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts"
-	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/extract"
-	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/download"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
@@ -33,37 +27,6 @@ import (
 // produce artifacts take, shorter than a job's default timeout (1h).
 const defaultWait = 10 * time.Minute
 
-// DownloadOptions are the download command's settings.
-type DownloadOptions struct {
-	JobName          string // JOB_NAME, looked up in the manifest / ARTIFACT_URL_*
-	JobID            int64
-	URL              string
-	Path             string // one file inside the archive
-	Dest             string // extract here (default ".")
-	DestSet          bool   // --dest was given explicitly
-	Output           string // -o FILE, or "-" for stdout
-	Wait             time.Duration
-	Optional         bool
-	SHA256           string
-	JSON             bool
-	Quiet            bool
-	PrivateTokenFile string
-	CAFile           string
-	Timeout          time.Duration
-	StallTimeout     time.Duration
-	Parallel         int
-	Fsync            bool
-	Pipeline         int64  // --pipeline: look JOB_NAME up there
-	SHA              string // --sha: the newest pipeline for this commit
-	Project          string // --project: another project
-	ChunkSize        int64
-	ParallelMin      int64
-	Limits           extract.Limits
-	Environ          []string
-	Stdout, Stderr   io.Writer
-	Terminal         bool // stderr is a terminal: redraw one progress line
-}
-
 const downloadDescription = `Downloads a sibling job's artifacts and extracts them, or saves the archive (or one file of it).
 Retries cover the whole transfer: connection errors, 408/429/5xx (honouring Retry-After), bodies
 that break or stall (resumed with Range where the server allows), and expired object-storage URLs.
@@ -71,15 +34,22 @@ Large archives come in parallel ranged requests. Nothing partial is ever left at
 bytes land in a temporary file that is renamed or extracted only once complete and verified.
 
 Which artifacts, one of:
-  JOB_NAME      a job of this pipeline, through PIPELINE_ARTIFACTS_MANIFEST or ARTIFACT_URL_<N>
-  --job-id ID   built from CI_API_V4_URL and CI_PROJECT_ID
-  --url URL     an ARTIFACT_URL_* value as is (hosts outside CI)
+  JOB_NAME      a job of this pipeline, through PIPELINE_ARTIFACTS_MANIFEST, ARTIFACT_URL_<N>, or the
+                service --server names (PIPELINE_ARTIFACTS_SERVER) where the hook wrote no manifest
+  --job-id ID   built from CI_API_V4_URL (and CI_PROJECT_ID for a private token)
+  --url URL     an ARTIFACT_URL_* value as is (hosts outside CI); either GitLab URL shape
   JOB_NAME --pipeline ID | --sha COMMIT   that job of another pipeline (--project for another project)
 
 Credentials: PIPELINE_ARTIFACTS_PRIVATE_TOKEN or --private-token-file (sent as PRIVATE-TOKEN),
-else CI_JOB_TOKEN (sent as JOB-TOKEN). Tokens go only to GitLab (the host of CI_API_V4_URL when it is
-set), never to the object storage it redirects to, and are never printed. HTTPS_PROXY / NO_PROXY and
-CI_SERVER_TLS_CA_FILE (or --ca-file) are honoured.
+else CI_JOB_TOKEN (sent as JOB-TOKEN). A job token uses GitLab's runner route
+(/jobs/<id>/artifacts), which takes it on every tier; a --url on the project's artifacts API
+(/projects/<p>/jobs/<id>/artifacts) is tried as given first, and the runner route only where
+GitLab refuses the job token for its tier (EE without Premium: 404 Project Not Found), never
+after a 403 (artifacts:access). A private token uses the project's API. --path reads one file:
+with a job token by HTTP Range requests on the runner route (the archive's tail and that file
+only), with a private token through GitLab's single-file route. Tokens go only to GitLab (the
+host of CI_API_V4_URL when it is set), never to the object storage it redirects to, and are
+never printed. HTTPS_PROXY / NO_PROXY and CI_SERVER_TLS_CA_FILE (or --ca-file) are honoured.
 
 Exit status: 0 done · 1 failed (retries exhausted, integrity, I/O) · 2 usage or configuration ·
 3 the artifacts do not exist or did not appear before the --wait deadline (0 with --optional).
@@ -88,7 +58,7 @@ Exit status: 0 done · 1 failed (retries exhausted, integrity, I/O) · 2 usage o
 without artifacts (failed, canceled, skipped, or succeeded without any) stops the wait early where
 the token may read job statuses.
 
-Without --sha256, the SHA-256 and size are printed (stderr) for you to pin. A body that ends early is
+The summary (stderr) shows the SHA-256 only when it was verified (--sha256, or GitLab's ETag). A body that ends early is
 caught through Content-Length, Content-Range or the manifest's size; with none of them known (a
 chunked answer and no manifest), only --sha256 can catch it.
 
@@ -124,11 +94,11 @@ func downloadCommand(s streams) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			o, err := downloadOptions(c, s, args)
+			o, asJSON, err := downloadOptions(c, s, args)
 			if err != nil {
 				return err
 			}
-			return runDownload(c.Context, o)
+			return runDownload(c.Context, o, asJSON, c.Bool("quiet"))
 		},
 	}
 }
@@ -200,18 +170,14 @@ func aliases(flags []ucli.Flag, name string) []string {
 	return []string{name}
 }
 
-func downloadOptions(c *ucli.Context, s streams, args []string) (DownloadOptions, error) {
+// downloadSetup is what every download and list run shares: the
+// selection, credentials and CA, read from flags and the environment.
+func downloadSetup(c *ucli.Context, s streams, args []string) (download.Options, error) {
 	secret.RegisterURL(c.String("url")) // a token inside --url is masked like any other
-	o := DownloadOptions{
-		URL: c.String("url"), Path: c.String("path"),
-		Dest: c.String("dest"), DestSet: c.IsSet("dest"), Output: c.String("output"),
-		Wait: c.Generic("wait").(*waitValue).d, Optional: c.Bool("optional"), SHA256: c.String("sha256"),
-		JSON: c.Bool("json"), Quiet: c.Bool("quiet"), PrivateTokenFile: c.String("private-token-file"),
-		CAFile: c.String("ca-file"), Timeout: c.Duration("timeout"), StallTimeout: c.Duration("stall-timeout"),
-		Parallel: c.Int("parallel"), Environ: s.environ(), Stdout: s.stdout, Stderr: s.stderr,
-		Terminal: isTerminal(s.stderr), SHA: c.String("sha"), Project: c.String("project"), Fsync: c.Bool("fsync"),
-	}
-	o.Limits.MaxEntries, o.Limits.MaxRatio = c.Int("max-files"), c.Float64("max-ratio")
+	env := func(k string) string { return envValue(s.environ(), k) }
+	o := download.Options{ArtifactURL: c.String("url"), SHA: c.String("sha"), Project: c.String("project"),
+		Server: c.String("server"), JobToken: strings.TrimSpace(env("CI_JOB_TOKEN")), Getenv: env}
+	o.Logger = logrus.WithField("command", c.Command.Name)
 	var errs []error
 	if len(args) > 1 {
 		errs = append(errs, extraArgs(args[1:]))
@@ -219,44 +185,89 @@ func downloadOptions(c *ucli.Context, s streams, args []string) (DownloadOptions
 	if len(args) > 0 {
 		o.JobName = args[0]
 	}
-	if v := c.String("pipeline"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			errs = append(errs, fmt.Errorf("--pipeline %q is not a pipeline id", v))
-		}
-		o.Pipeline = id
+	o.Pipeline, errs = positiveID(c, "pipeline", "a pipeline id", errs)
+	o.JobID, errs = positiveID(c, "job-id", "a job id", errs)
+	var err error
+	if o.PrivateToken, err = privateToken(c.String("private-token-file"), s.environ()); err != nil {
+		errs = append(errs, err)
 	}
-	if v := c.String("job-id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			errs = append(errs, fmt.Errorf("--job-id %q is not a job id", v))
-		}
-		o.JobID = id
+	ca := c.String("ca-file")
+	if ca == "" {
+		ca = env("CI_SERVER_TLS_CA_FILE")
 	}
-	sizes := []struct {
+	if o.CAPEM, err = caPEM(ca); err != nil {
+		errs = append(errs, err)
+	}
+	maskSecret(o.JobToken)
+	maskSecret(o.PrivateToken)
+	return o, joinUsage(errs)
+}
+
+func positiveID(c *ucli.Context, name, what string, errs []error) (int64, []error) {
+	v := c.String(name)
+	if v == "" {
+		return 0, errs
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		errs = append(errs, fmt.Errorf("--%s %q is not %s", name, v, what))
+	}
+	return id, errs
+}
+
+func joinUsage(errs []error) error {
+	if err := errors.Join(errs...); err != nil {
+		return &usageError{err: err}
+	}
+	return nil
+}
+
+// downloadOptions adds the engine's settings to downloadSetup's.
+func downloadOptions(c *ucli.Context, s streams, args []string) (download.Options, bool, error) {
+	o, err := downloadSetup(c, s, args)
+	errs := []error{err}
+	o.Path, o.Dest, o.Output = c.String("path"), c.String("dest"), c.String("output")
+	o.Wait, o.Optional, o.SHA256 = c.Generic("wait").(*waitValue).d, c.Bool("optional"), c.String("sha256")
+	o.Timeout, o.StallTimeout, o.Fsync = c.Duration("timeout"), c.Duration("stall-timeout"), c.Bool("fsync")
+	o.Parallel, o.ParallelDirect, o.Stdout = c.Int("parallel"), c.IsSet("parallel"), s.stdout
+	o.Limits.MaxEntries, o.Limits.MaxRatio = c.Int("max-files"), c.Float64("max-ratio")
+	if o.Output != "" && c.IsSet("dest") {
+		errs = append(errs, errors.New("--dest and -o exclude each other: extract, or save as a file"))
+	}
+	if c.Bool("json") && o.Output == "-" {
+		errs = append(errs, errors.New("--json and -o - both want stdout"))
+	}
+	for _, sz := range []struct {
 		flag string
 		into *int64
-	}{{"chunk-size", &o.ChunkSize}, {"parallel-min", &o.ParallelMin}, {"max-size", &o.Limits.MaxBytes}}
-	for _, sz := range sizes {
+	}{{"chunk-size", &o.ChunkSize}, {"parallel-min", &o.ParallelMin}, {"max-size", &o.Limits.MaxBytes}} {
 		if v := c.String(sz.flag); v != "" {
 			n, err := parseSize(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("--%s: %w", sz.flag, err))
-			}
+			errs = append(errs, prefixed("--"+sz.flag, err))
 			*sz.into = n
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return o, &usageError{err: err}
+	if c.IsSet("max-size") && (o.Output != "" || o.Path != "") {
+		o.MaxSize = o.Limits.MaxBytes // a saved file is capped like an extraction
 	}
-	return o, nil
+	if !c.Bool("quiet") {
+		o.Progress, o.Terminal = s.stderr, isTerminal(s.stderr)
+	}
+	return o, c.Bool("json"), joinUsage(errs)
+}
+
+func prefixed(p string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", p, err)
 }
 
 func extraArgs(extra []string) error {
 	if _, err := time.ParseDuration(extra[0]); err == nil {
 		return fmt.Errorf("unexpected argument %q: give --wait its duration with \"=\", as in --wait=%s", extra[0], extra[0])
 	}
-	return fmt.Errorf("unexpected arguments %q: download takes at most one JOB_NAME", extra)
+	return fmt.Errorf("unexpected arguments %q: takes at most one JOB_NAME", extra)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -264,418 +275,60 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// runDownload resolves what to fetch, fetches it and reports the result.
-func runDownload(ctx context.Context, o DownloadOptions) error {
-	if err := o.validate(); err != nil {
-		return err
+// runDownload is the one call, and its report.
+func runDownload(ctx context.Context, o download.Options, asJSON, quiet bool) error {
+	if o.Progress != nil && !o.Terminal && inJobLog() {
+		// In a job log the progress lines fold away; the summary line
+		// that follows stays visible.
+		sw := &sectionWriter{w: o.Progress, name: "pipeline_artifacts_download", header: "pipeline-artifacts: downloading " + selection(o)}
+		defer sw.Close()
+		o.Progress = sw
 	}
-	log := logrus.WithField("command", "download")
-	tgt, err := resolveDownload(o)
-	if err == nil && o.remote() {
-		tgt, err = listedTarget(ctx, o, log)
-		if err == nil {
-			tgt.fillFromURL(o)
-			if o.Path != "" {
-				tgt.url += "/" + escapeSegments(o.Path)
-				tgt.size = 0
-			}
-		}
+	out, err := download.Run(ctx, o)
+	if err != nil {
+		return exitFor(err)
 	}
-	if err == nil {
-		var res *artifacts.Result
-		res, err = fetchArtifacts(ctx, o, tgt, log)
-		if err == nil {
-			return reportDownload(o, tgt, res)
-		}
-	}
-	return notFoundOutcome(o, tgt, err, log)
-}
-
-func (o DownloadOptions) validate() error {
-	var errs []error
-	selectors := 0
-	for _, set := range []bool{o.JobName != "", o.JobID != 0, o.URL != ""} {
-		if set {
-			selectors++
-		}
-	}
-	if selectors != 1 {
-		errs = append(errs, errors.New("name the artifacts with exactly one of JOB_NAME, --job-id and --url"))
-	}
-	if o.Output != "" && o.DestSet {
-		errs = append(errs, errors.New("--dest and -o exclude each other: extract, or save as a file"))
-	}
-	if o.JSON && o.Output == "-" {
-		errs = append(errs, errors.New("--json and -o - both want stdout"))
-	}
-	if o.SHA256 != "" && !regexp.MustCompile(`^[0-9a-fA-F]{64}$`).MatchString(o.SHA256) {
-		errs = append(errs, errors.New("--sha256 wants 64 hexadecimal digits"))
-	}
-	if o.Path != "" {
-		errs = append(errs, checkArchivePath(o.Path))
-	}
-	if o.Parallel < 1 {
-		errs = append(errs, errors.New("--parallel must be at least 1"))
-	}
-	errs = append(errs, o.validateRemote())
-	if err := errors.Join(errs...); err != nil {
-		return &usageError{err: err}
-	}
-	return nil
-}
-
-func checkArchivePath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "\\") {
-		return fmt.Errorf("--path %q must be a relative file path inside the archive", p)
-	}
-	for seg := range strings.SplitSeq(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return fmt.Errorf("--path %q must not contain empty, . or .. segments", p)
-		}
-	}
-	return nil
-}
-
-// downloadTarget is what the selection resolved to.
-type downloadTarget struct {
-	url       string // with --path applied
-	label     string // `job "build" (12)`, for messages
-	name      string
-	jobID     int64
-	projectID string
-	pipeline  int64 // the pipeline whose listing holds the job, 0 if unknown
-	size      int64 // the archive's size from the manifest, 0 if unknown
-}
-
-// artifactsPath matches GitLab's archive URL and captures project and job.
-// It is compiled on first use: every stage would pay for it at start-up.
-var artifactsPath = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`/projects/([^/]+)/jobs/(\d+)/artifacts/?$`)
-})
-
-func resolveDownload(o DownloadOptions) (downloadTarget, error) {
-	var t downloadTarget
-	var err error
 	switch {
-	case o.URL != "":
-		t.url = strings.TrimRight(o.URL, "/")
+	case out.Warning != "":
+		logrus.Warn(out.Warning)
+	case !quiet:
+		logrus.Info(out.Summary())
+	}
+	if asJSON {
+		return writeJSON(o.Stdout, out.JSON())
+	}
+	return nil
+}
+
+// selection names what was asked for, for the job log's section header.
+func selection(o download.Options) string {
+	switch {
+	case o.JobName != "":
+		return fmt.Sprintf("job %q", o.JobName)
 	case o.JobID != 0:
-		t, err = jobIDTarget(o)
-	case o.remote():
-		return t, nil // looked up through the API by runDownload
-	default:
-		t, err = jobNameTarget(o)
+		return fmt.Sprintf("job %d", o.JobID)
 	}
-	if err != nil {
-		return t, err
-	}
-	t.fillFromURL(o)
-	if o.Path != "" {
-		t.url += "/" + escapeSegments(o.Path)
-		t.size = 0 // the manifest's size is the archive's
-	}
-	return t, nil
-}
-
-func jobIDTarget(o DownloadOptions) (downloadTarget, error) {
-	api, project := envValue(o.Environ, "CI_API_V4_URL"), o.project()
-	if api == "" || project == "" {
-		return downloadTarget{}, usagef("--job-id needs CI_API_V4_URL and CI_PROJECT_ID (set inside a job); elsewhere use --url")
-	}
-	u := fmt.Sprintf("%s/projects/%s/jobs/%d/artifacts", strings.TrimRight(api, "/"), url.PathEscape(project), o.JobID)
-	return downloadTarget{url: u}, nil
-}
-
-// jobNameTarget looks JOB_NAME up in the manifest, which knows collision
-// suffixes, sizes and statuses, and falls back to ARTIFACT_URL_<N>.
-func jobNameTarget(o DownloadOptions) (downloadTarget, error) {
-	t := downloadTarget{name: o.JobName, label: fmt.Sprintf("job %q", o.JobName)}
-	m, err := readJobManifest(o.Environ)
-	if err != nil {
-		return t, err
-	}
-	if m != nil {
-		for _, s := range m.Siblings {
-			if s.Name == o.JobName {
-				t.url, t.jobID, t.size, t.pipeline = s.URL, s.ID, s.ArtifactSize, m.PipelineID
-				return t, nil
-			}
-		}
-	}
-	if u := envValue(o.Environ, hooks.URLPrefix+hooks.VarName(o.JobName)); u != "" && m == nil {
-		t.url = u
-		return t, nil
-	}
-	if m == nil && !hasArtifactVars(o.Environ) {
-		return t, usagef("no sibling variables here (PIPELINE_ARTIFACTS_MANIFEST, ARTIFACT_URL_*): is pipeline-artifacts the runner's executor or pre_build_script? Outside a job use --url")
-	}
-	return t, &artifacts.NotFoundError{Job: t.label, Reason: "is not a job of this pipeline" + knownNames(m)}
-}
-
-func readJobManifest(environ []string) (*hooks.Manifest, error) {
-	p := envValue(environ, hooks.ManifestVar)
-	if p == "" {
-		return nil, nil
-	}
-	m, err := hooks.ReadManifest(p)
-	if err != nil {
-		return nil, &usageError{err: err}
-	}
-	return m, nil
-}
-
-func hasArtifactVars(environ []string) bool {
-	for _, kv := range environ {
-		if strings.HasPrefix(kv, hooks.URLPrefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func knownNames(m *hooks.Manifest) string {
-	if m == nil || len(m.Siblings) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(m.Siblings))
-	for _, s := range m.Siblings {
-		names = append(names, strconv.Quote(s.Name))
-	}
-	const most = 20
-	if len(names) > most {
-		names = append(names[:most], "…")
-	}
-	return " (its jobs: " + strings.Join(names, ", ") + ")"
-}
-
-// fillFromURL learns project and job from a GitLab archive URL, for the
-// label and for job-status look-ups while waiting.
-func (t *downloadTarget) fillFromURL(o DownloadOptions) {
-	u, err := url.Parse(t.url)
-	if err == nil {
-		if m := artifactsPath().FindStringSubmatch(u.EscapedPath()); m != nil {
-			t.projectID, _ = url.PathUnescape(m[1])
-			t.jobID, _ = strconv.ParseInt(m[2], 10, 64)
-		}
-	}
-	if t.pipeline == 0 && t.name != "" {
-		t.pipeline, _ = strconv.ParseInt(envValue(o.Environ, "CI_PIPELINE_ID"), 10, 64)
-	}
-	switch {
-	case t.name != "" && t.jobID != 0:
-		t.label = fmt.Sprintf("job %q (%d)", t.name, t.jobID)
-	case t.jobID != 0:
-		t.label = fmt.Sprintf("job %d", t.jobID)
-	case t.label == "":
-		t.label = "the artifacts at " + redactURL(t.url)
-	}
-}
-
-func escapeSegments(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
+	return "the artifacts at " + redactURL(o.ArtifactURL)
 }
 
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
+	u, err := url.Parse(secret.RegisterURL(raw))
 	if err != nil {
 		return "(unparsable URL)"
 	}
 	return gitlab.Redact(u)
 }
 
-func fetchArtifacts(ctx context.Context, o DownloadOptions, t downloadTarget, log *logrus.Entry) (*artifacts.Result, error) {
-	c, err := downloadClient(o, t, log)
-	if err != nil {
-		return nil, err
-	}
-	defer c.HTTPClient().CloseIdleConnections()
-	c.SetResponseHeaderTimeout(o.StallTimeout)
-	ao := artifacts.Options{
-		URL: t.url, Job: t.label, ExpectedSize: t.size, SHA256: o.SHA256, Limits: o.Limits,
-		Wait: o.Wait, Status: statusFunc(c, t), Timeout: o.Timeout, StallTimeout: o.StallTimeout,
-		Parallel: o.Parallel, ChunkSize: o.ChunkSize, ParallelMin: o.ParallelMin, Logger: log, Fsync: o.Fsync,
-	}
-	ao.Dest, ao.Output, ao.Stdout = outputFor(o)
-	if !o.Quiet {
-		ao.Progress, ao.Terminal = o.Stderr, o.Terminal
-	}
-	if !o.Quiet && !o.Terminal && inJobLog() {
-		// In a job log the progress lines fold away; the summary line
-		// that follows stays visible.
-		sw := &sectionWriter{w: o.Stderr, name: "pipeline_artifacts_download", header: "pipeline-artifacts: downloading " + t.label}
-		defer sw.Close()
-		ao.Progress = sw
-	}
-	return artifacts.Download(ctx, c, ao)
-}
-
-// outputFor maps --dest / -o / --path onto the engine's destinations.
-func outputFor(o DownloadOptions) (dest, output string, stdout io.Writer) {
+// exitFor gives the package's errors their place in the exit-code table.
+func exitFor(err error) error {
+	var ue *download.UsageError
 	switch {
-	case o.Output == "-":
-		return "", "-", o.Stdout
-	case o.Output != "":
-		return "", o.Output, nil
-	case o.Path != "":
-		// One file is not an archive: save it under its own name in DIR. A
-		// failure to create DIR shows when the file is created.
-		_ = os.MkdirAll(o.Dest, 0o777)
-		return "", filepath.Join(o.Dest, path.Base(o.Path)), nil
-	}
-	return o.Dest, "", nil
-}
-
-// downloadClient picks the credential: an explicit private token wins over
-// the job token. When CI_API_V4_URL is known, a token only goes to its host:
-// a URL elsewhere gets none.
-func downloadClient(o DownloadOptions, t downloadTarget, log *logrus.Entry) (*gitlab.Client, error) {
-	cred, err := downloadCredential(o)
-	if err != nil {
-		return nil, &usageError{err: err}
-	}
-	api := envValue(o.Environ, "CI_API_V4_URL")
-	if api != "" && cred.Token != "" && !sameOrigin(api, t.url) {
-		log.Warnf("not sending the %s to %s: it is not the GitLab of CI_API_V4_URL", cred.Kind, redactURL(t.url))
-		cred = gitlab.Credential{}
-	}
-	if api == "" || !sameOrigin(api, t.url) {
-		api = apiBase(t.url)
-	}
-	ca, err := downloadCA(o)
-	if err != nil {
-		return nil, &usageError{err: err}
-	}
-	c, err := newClient(api, cred, ca, log)
-	if err != nil {
-		return nil, &usageError{err: err}
-	}
-	return c, nil
-}
-
-func downloadCredential(o DownloadOptions) (gitlab.Credential, error) {
-	tok, err := privateToken(o.PrivateTokenFile, o.Environ)
-	if err != nil {
-		return gitlab.Credential{}, err
-	}
-	if tok != "" {
-		return gitlab.Credential{Kind: gitlab.PrivateToken, Token: tok}, nil
-	}
-	if jt := strings.TrimSpace(envValue(o.Environ, "CI_JOB_TOKEN")); jt != "" {
-		return gitlab.Credential{Kind: gitlab.JobToken, Token: jt}, nil
-	}
-	return gitlab.Credential{}, nil
-}
-
-// downloadCA reads --ca-file, whose value may also come from
-// CI_SERVER_TLS_CA_FILE (a path in jobs, the PEM itself in some drivers).
-func downloadCA(o DownloadOptions) ([]byte, error) {
-	if o.CAFile == "" {
-		return caPEM(envValue(o.Environ, "CI_SERVER_TLS_CA_FILE"))
-	}
-	return caPEM(o.CAFile)
-}
-
-func sameOrigin(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && gitlab.SameOrigin(ua, ub)
-}
-
-// apiBase guesses the API base URL from an archive URL: the part before
-// /projects/, else the origin. The client needs it only for job look-ups.
-func apiBase(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	base := &url.URL{Scheme: u.Scheme, Host: u.Host}
-	if i := strings.Index(u.Path, "/projects/"); i >= 0 {
-		base.Path = u.Path[:i]
-	}
-	return base.String()
-}
-
-// statusFunc reads the job's status for --wait: through the pipeline's job
-// listing (which job tokens may read on current GitLab) when the pipeline is
-// known, else GET /projects/:id/jobs/:id (private tokens).
-func statusFunc(c *gitlab.Client, t downloadTarget) func(context.Context) (string, error) {
-	if t.jobID == 0 || t.projectID == "" {
-		return nil
-	}
-	return func(ctx context.Context) (string, error) {
-		if t.pipeline == 0 || c.Credential().Kind == gitlab.PrivateToken {
-			j, err := c.ProjectJob(ctx, t.projectID, t.jobID)
-			if err != nil {
-				return "", err
-			}
-			return j.Status, nil
-		}
-		jobs, err := c.PipelineJobs(ctx, t.projectID, t.pipeline, gitlab.ListOptions{})
-		if err != nil {
-			return "", err
-		}
-		for _, j := range jobs {
-			if j.ID == t.jobID {
-				return j.Status, nil
-			}
-		}
-		return "", fmt.Errorf("job %d is not in pipeline %d", t.jobID, t.pipeline)
-	}
-}
-
-// notFoundOutcome gives "not there" its exit status: 3, or 0 with a warning
-// under --optional. Other errors pass unchanged.
-func notFoundOutcome(o DownloadOptions, t downloadTarget, err error, log *logrus.Entry) error {
-	var nf *artifacts.NotFoundError
-	if !errors.As(err, &nf) {
-		return err
-	}
-	if o.Path != "" && nf.Err != nil {
-		nf.Reason += fmt.Sprintf(", or they hold no file %s", o.Path)
-	}
-	if !o.Optional {
+	case errors.As(err, &ue):
+		return &usageError{err: err}
+	case errors.Is(err, artifacts.ErrNotFound):
 		return &notFoundError{err: err}
 	}
-	log.Warnf("%v; continuing without them (--optional)", err)
-	if o.JSON {
-		return writeJSON(o.Stdout, downloadJSON{Found: false, Job: t.name, JobID: t.jobID, URL: redactURL(t.url)})
-	}
-	return nil
-}
-
-// downloadJSON is --json's output.
-type downloadJSON struct {
-	Found    bool    `json:"found"`
-	Job      string  `json:"job,omitempty"`
-	JobID    int64   `json:"job_id,omitempty"`
-	URL      string  `json:"url"`
-	Bytes    int64   `json:"bytes"`
-	SHA256   string  `json:"sha256,omitempty"`
-	Files    int     `json:"files"` // extracted; 0 with -o
-	Seconds  float64 `json:"seconds"`
-	Attempts int     `json:"attempts"`
-	Resumed  int     `json:"resumed"`
-	Path     string  `json:"path,omitempty"`
-	Dest     string  `json:"dest,omitempty"`
-}
-
-func reportDownload(o DownloadOptions, t downloadTarget, res *artifacts.Result) error {
-	if !o.Quiet {
-		logrus.Info(summary(t, res))
-	}
-	if !o.JSON {
-		return nil
-	}
-	j := downloadJSON{Found: true, Job: t.name, JobID: t.jobID, URL: res.URL, Bytes: res.Bytes, SHA256: res.SHA256,
-		Seconds: res.Elapsed.Seconds(), Attempts: res.Attempts, Resumed: res.Resumed, Path: res.Path, Dest: res.Dest}
-	if res.Extract != nil {
-		j.Files = res.Extract.Files
-	}
-	return writeJSON(o.Stdout, j)
+	return err
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -685,29 +338,6 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
-}
-
-// summary is the one line a log keeps, e.g. `job "build" (12): 1.2 MiB in
-// 0.4s (3.0 MiB/s), sha256 …, 34 files extracted into public/`.
-func summary(t downloadTarget, r *artifacts.Result) string {
-	secs := max(r.Elapsed.Seconds(), 0.001)
-	s := fmt.Sprintf("%s: %s in %s (%s/s), sha256 %s", t.label, artifacts.FormatBytes(r.Bytes),
-		r.Elapsed.Round(time.Millisecond), artifacts.FormatBytes(int64(float64(r.Bytes)/secs)), r.SHA256)
-	switch {
-	case r.Extract != nil:
-		s += fmt.Sprintf(", %s extracted into %s", plural(r.Extract.Files, "file"), r.Dest)
-	case r.Path != "":
-		s += ", saved as " + r.Path
-	default:
-		s += ", written to stdout"
-	}
-	if r.Attempts > 1 {
-		s += fmt.Sprintf(" (%s, %d resumed)", plural(r.Attempts, "request"), r.Resumed)
-	}
-	if r.Streams > 1 {
-		s += fmt.Sprintf(" [%d streams]", r.Streams)
-	}
-	return s
 }
 
 // parseSize reads a byte count: 1048576, 512KiB, 16MiB, 1GiB (K, M, G and

@@ -15,6 +15,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/download"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 )
 
@@ -44,8 +45,8 @@ func newDLFixture(t *testing.T) *dlFixture {
 	f.lint = f.srv.AddJob(dlProject, dlPipeline, gitlabtest.JobSpec{Name: "lint"})
 	manifest := filepath.Join(t.TempDir(), "manifest.json")
 	m := hooks.Manifest{PipelineID: dlPipeline, ProjectID: "7", JobID: me.ID, Siblings: []hooks.Sibling{
-		{Name: "build", Var: "BUILD", ID: f.build.ID, Status: "success", ArtifactSize: int64(len(f.zip)), URL: f.archiveURL(f.build.ID)},
-		{Name: "lint", Var: "LINT", ID: f.lint.ID, Status: "success", URL: f.archiveURL(f.lint.ID)},
+		{Name: "build", Var: "BUILD", ID: f.build.ID, Status: "success", ArtifactSize: int64(len(f.zip)), URL: f.runnerURL(f.build.ID), PublicURL: f.archiveURL(f.build.ID)},
+		{Name: "lint", Var: "LINT", ID: f.lint.ID, Status: "success", URL: f.runnerURL(f.lint.ID), PublicURL: f.archiveURL(f.lint.ID)},
 	}}
 	if err := hooks.WriteManifest(manifest, m); err != nil {
 		t.Fatal(err)
@@ -58,6 +59,10 @@ func newDLFixture(t *testing.T) *dlFixture {
 	}
 	t.Chdir(f.dir) // a default --dest of "." must never land in the source tree
 	return f
+}
+
+func (f *dlFixture) runnerURL(id int64) string {
+	return fmt.Sprintf("%s/jobs/%d/artifacts", f.srv.APIURL(), id)
 }
 
 func (f *dlFixture) archiveURL(id int64) string {
@@ -86,13 +91,13 @@ func TestDownloadCommandExtractsASiblingByName(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(public, "dist", "app.txt")); err != nil || string(b) != "hello" {
 		t.Errorf("dist/app.txt = %q, %v", b, err)
 	}
-	var res downloadJSON
+	var res download.JSON
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("stdout is not one JSON object: %q", stdout)
 	}
 	sum := sha256.Sum256(f.zip)
-	want := downloadJSON{Found: true, Job: "build", JobID: f.build.ID, URL: f.archiveURL(f.build.ID), Bytes: int64(len(f.zip)),
-		SHA256: hex.EncodeToString(sum[:]), Files: 2, Seconds: res.Seconds, Attempts: 1, Dest: public}
+	want := download.JSON{Found: true, Job: "build", JobID: f.build.ID, URL: f.runnerURL(f.build.ID), Bytes: int64(len(f.zip)),
+		SHA256: hex.EncodeToString(sum[:]), VerifiedBy: "sha256 (GitLab ETag)", Files: 2, Seconds: res.Seconds, Attempts: 1, Dest: public}
 	if res != want {
 		t.Errorf("JSON = %+v\nwant   %+v", res, want)
 	}
@@ -162,7 +167,7 @@ func TestDownloadCommandNamesTheRefusedTokenKind(t *testing.T) {
 	f := newDLFixture(t)
 	t.Setenv("CI_JOB_TOKEN", "glcbt-some-other-token-xyz")
 	code, _, stderr := f.run(t, "build", "-o", f.out())
-	if code != 1 || !strings.Contains(stderr, "GitLab refused the job token (CI_JOB_TOKEN) for "+f.archiveURL(f.build.ID)+": 401 Unauthorized") {
+	if code != 1 || !strings.Contains(stderr, "GitLab refused the job token (CI_JOB_TOKEN) for "+f.runnerURL(f.build.ID)+": 401 Unauthorized") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	if strings.Contains(stderr, "glcbt-some-other-token-xyz") {
@@ -242,8 +247,8 @@ func TestWaitFlagTakesAnOptionalDuration(t *testing.T) {
 			cmd.Action = func(c *ucli.Context) error {
 				args, err := lateFlags(c, cmd.Flags, c.Args().Slice())
 				if err == nil {
-					var o DownloadOptions
-					o, err = downloadOptions(c, streams{environ: os.Environ}, args)
+					var o download.Options
+					o, _, err = downloadOptions(c, streams{environ: os.Environ}, args)
 					got = o.Wait
 				}
 				return err
