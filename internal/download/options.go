@@ -11,8 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sync"
 	"strings"
+	"sync"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
