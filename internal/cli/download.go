@@ -346,9 +346,6 @@ type downloadTarget struct {
 	size      int64 // the archive's size from the manifest, 0 if unknown
 }
 
-// artifactsPath matches GitLab's archive URL and captures project and job.
-var artifactsPath = regexp.MustCompile(`/projects/([^/]+)/jobs/(\d+)/artifacts/?$`)
-
 func resolveDownload(o DownloadOptions) (downloadTarget, error) {
 	var t downloadTarget
 	var err error
@@ -447,11 +444,13 @@ func knownNames(m *hooks.Manifest) string {
 // fillFromURL learns project and job from a GitLab archive URL, for the
 // label and for job-status look-ups while waiting.
 func (t *downloadTarget) fillFromURL(o DownloadOptions) {
-	u, err := url.Parse(t.url)
-	if err == nil {
-		if m := artifactsPath.FindStringSubmatch(u.EscapedPath()); m != nil {
-			t.projectID, _ = url.PathUnescape(m[1])
-			t.jobID, _ = strconv.ParseInt(m[2], 10, 64)
+	// Either shape: the runner route ARTIFACT_URL_<N> carries (no project;
+	// the job's own CI_PROJECT_ID then names it) or the project's artifacts
+	// API. A URL naming one file of the archive names no archive to label.
+	if ref, err := gitlab.ParseArtifactURL(t.url); err == nil && ref.Path == "" {
+		t.projectID, t.jobID = ref.ProjectID, ref.JobID
+		if ref.Runner() {
+			t.projectID = o.project()
 		}
 	}
 	if t.pipeline == 0 && t.name != "" {
@@ -581,9 +580,13 @@ func sameOrigin(a, b string) bool {
 	return err1 == nil && err2 == nil && gitlab.SameOrigin(ua, ub)
 }
 
-// apiBase guesses the API base URL from an archive URL: the part before
-// /projects/, else the origin. The client needs it only for job look-ups.
+// apiBase guesses the API base URL from an archive URL: the part up to
+// /api/v4 of either artifacts route, else the part before /projects/, else
+// the origin. The client needs it only for job look-ups.
 func apiBase(raw string) string {
+	if ref, err := gitlab.ParseArtifactURL(raw); err == nil {
+		return ref.API
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
