@@ -52,7 +52,7 @@ func readPayload(path string) (*hooks.Payload, error) {
 }
 
 // stageTarget prefers the payload's ids: job variables can be overridden by
-// a pipeline's author, the payload cannot (docs/protocol.md, "Environment of
+// a pipeline's author, the payload cannot (docs/gitlab.md, "Environment of
 // a stage").
 func stageTarget(se *executor.StageEnv, p *hooks.Payload) hooks.Target {
 	t := hooks.Target{

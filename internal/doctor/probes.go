@@ -10,7 +10,7 @@ import (
 
 // routeProbe is one question put to GitLab: may this token GET this route?
 // The answer differs by version and tier, which is why doctor asks instead
-// of guessing; see docs/protocol.md, "What a job token may call, by version
+// of guessing; see docs/gitlab.md, "What a job token may call, by version
 // and tier".
 type routeProbe struct {
 	grant    func(*JobAccess) *Grant

@@ -186,7 +186,7 @@ func parseBase(raw string) (*url.URL, error) {
 // newHTTPClient builds the transport every request uses: proxies from the
 // environment (cleanhttp), the system roots plus caPEM, and a redirect policy
 // that drops credentials on a change of host (net/http keeps custom headers
-// such as JOB-TOKEN across hosts; see gitlab-protocol.md §2.7).
+// such as JOB-TOKEN across hosts; see docs/gitlab.md, "Redirects").
 func newHTTPClient(caPEM []byte) (*http.Client, error) {
 	hc := cleanhttp.DefaultPooledClient()
 	if len(caPEM) > 0 {
