@@ -78,3 +78,31 @@ func adminTokenFile(t *testing.T, p runnersim.Seed) string {
 	}
 	return file
 }
+
+// TestEndToEndRedefinedPipelineIDIsCheckedWithTheJobToken: runner 17.9.3's
+// payload has no job_info.pipeline_id, and a pipeline may redefine
+// CI_PIPELINE_ID. The listing of the pipeline it names does not hold the
+// job, so the job token asks GET /job and the job gets its own pipeline's
+// siblings, with a warning that says so.
+func TestEndToEndRedefinedPipelineIDIsCheckedWithTheJobToken(t *testing.T) {
+	p := newPipeline(t)
+	p.Runner = runnersim.Runner17_9_3
+	p.GL.AddPipeline(projectID, 9001)
+	p.GL.AddJob(projectID, 9001, gitlabtest.JobSpec{Name: "impostor", Stage: "build"})
+	job := p.DeployJob(`env | grep -E '^ARTIFACT_URL_' | sort`)
+	job.Variables["CI_PIPELINE_ID"] = "9001"
+	res := runJob(t, job)
+	if res.Status != "success" {
+		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
+	}
+	out := res.Stage("run:build_script").Stdout
+	if strings.Contains(out, "IMPOSTOR") || !strings.Contains(out, "ARTIFACT_URL_TEST_1_2=") {
+		t.Errorf("want the siblings of pipeline 7001, got:\n%s", out)
+	}
+	if !strings.Contains(res.Log(), "CI_PIPELINE_ID 9001 is not this job's pipeline: GitLab says 7001") {
+		t.Errorf("no warning about the redefined pipeline id:\n%s", res.Log())
+	}
+	if n := p.GL.Count(gitlabtest.RouteJob); n != 1 {
+		t.Errorf("GET /job asked %d times, want 1", n)
+	}
+}
