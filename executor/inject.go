@@ -12,7 +12,7 @@ import (
 // InjectVariables writes a copy of the stage script at src to dst with vars
 // set at its top. An inner driver that runs the job in a VM or container
 // passes no environment along (job_env is not part of the generated script:
-// docs/protocol.md, "Environment of a stage"), so the variables must travel
+// docs/gitlab.md, "Environment of a stage"), so the variables must travel
 // inside the script.
 // PowerShell scripts (.ps1) get $env: assignments, everything else bash
 // exports after the shebang line. When manifest is not nil, the script

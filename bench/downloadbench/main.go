@@ -31,7 +31,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"syscall"
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
@@ -151,7 +150,7 @@ func (b *bench) memory() {
 	dest := filepath.Join(b.work, "dest")
 	cmd := b.cmd("download", "--url", b.base+"/api/v4/projects/1/jobs/2/artifacts", "--dest", dest, "-q")
 	d := timed(cmd)
-	rss := float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
+	rss := peakRSSMiB(cmd.ProcessState)
 	name := fmt.Sprintf("download + extract of a %s zip (64 files)", human(b.size))
 	b.rep.Add(figure("download.rss", name+": peak RSS", "MiB", 1, figures.AtMost(40, "≤ 40 MiB")), rss)
 	b.rep.Add(figure("download.extract", name+": wall time", "s", 2, nil), d.Seconds())
@@ -186,7 +185,7 @@ func (b *bench) cmd(args ...string) *exec.Cmd {
 // so that one client never pays for the writeback of the file the other
 // one just wrote.
 func timed(cmd *exec.Cmd) time.Duration {
-	syscall.Sync()
+	syncDisks()
 	start := time.Now()
 	check(cmd.Run())
 	return time.Since(start)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/testbin"
@@ -67,8 +68,10 @@ func TestEndToEndCurrentGitLabGivesEverySibling(t *testing.T) {
 		t.Fatalf("status %s, log:\n%s", res.Status, res.Log())
 	}
 	out := res.Stage("run:build_script").Stdout
+	// ARTIFACT_URL_<N> is the runner route, which takes the job token on
+	// every tier (the project's artifacts API refuses it on EE Free).
 	url := func(id int64) string {
-		return p.GL.APIURL() + "/projects/42/jobs/" + strconv.FormatInt(id, 10) + "/artifacts"
+		return gitlab.RunnerArtifactsURL(p.GL.APIURL(), id)
 	}
 	for _, want := range []string{
 		"ARTIFACT_URL_BUILD=" + url(p.Build.ID),

@@ -31,7 +31,7 @@ func TestEndToEndWrappedDriverJobSeesTheVariables(t *testing.T) {
 		t.Fatalf("status %s; log:\n%s", res.Status, res.Log())
 	}
 	out := res.Stage("run:build_script").Stdout
-	for _, want := range []string{"url=" + p.GL.APIURL() + "/projects/42/jobs/", "build", "leak=none"} {
+	for _, want := range []string{"url=" + p.GL.APIURL() + "/jobs/", "build", "leak=none"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("job output lacks %q:\n%s", want, out)
 		}
@@ -80,7 +80,7 @@ func TestEnvHookForOtherExecutors(t *testing.T) {
 	}
 	t.Run("current GitLab exports every sibling", func(t *testing.T) {
 		out, _ := run(t)
-		for _, want := range []string{"url=" + p.GL.APIURL() + "/projects/42/jobs/", "group=" + p.GL.APIURL(), "manifest-ok"} {
+		for _, want := range []string{"url=" + p.GL.APIURL() + "/jobs/", "group=" + p.GL.APIURL(), "manifest-ok"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}

@@ -119,7 +119,11 @@ func jobSources(o EnvOptions, t hooks.Target, log *logrus.Entry) ([]hooks.Source
 		}
 		c, err := newClient(t.APIURL, cred, ca, log)
 		if err == nil {
-			creds = append(creds, hooks.Source{Name: name, Lister: c, SameProjectOnly: cred.Kind == gitlab.PrivateToken})
+			src := hooks.Source{Name: name, Lister: c, SameProjectOnly: cred.Kind == gitlab.PrivateToken}
+			if cred.Kind == gitlab.JobToken {
+				src.Self = c // GET /job confirms the pipeline id (see hooks.Resolve)
+			}
+			creds = append(creds, src)
 		}
 		return err
 	}

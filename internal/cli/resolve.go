@@ -52,7 +52,7 @@ func readPayload(path string) (*hooks.Payload, error) {
 }
 
 // stageTarget prefers the payload's ids: job variables can be overridden by
-// a pipeline's author, the payload cannot (docs/protocol.md, "Environment of
+// a pipeline's author, the payload cannot (docs/gitlab.md, "Environment of
 // a stage").
 func stageTarget(se *executor.StageEnv, p *hooks.Payload) hooks.Target {
 	t := hooks.Target{
@@ -90,7 +90,9 @@ func stageSources(se *executor.StageEnv, s Settings, t hooks.Target, p *hooks.Pa
 		if err != nil {
 			return nil, err
 		}
-		sources = append(sources, hooks.Source{Name: "job token", Lister: c})
+		// Self: GET /job confirms the pipeline id when the listing of
+		// CI_PIPELINE_ID does not hold this job.
+		sources = append(sources, hooks.Source{Name: "job token", Lister: c, Self: c})
 	}
 	admin, err := adminSource(s, t, p, ca, log)
 	if admin != nil {
@@ -131,6 +133,11 @@ func report(res *hooks.Resolution, start time.Time, log *logrus.Entry, hint stri
 	}
 	for _, w := range res.Warnings {
 		log.Warn("pipeline-artifacts: " + w)
+	}
+	// Notes are facts of this GitLab (e.g. child pipelines need an admin
+	// token before 19.2), not faults of the job: debug level only.
+	for _, n := range res.Notes {
+		log.Debug("pipeline-artifacts: " + n)
 	}
 	if res.APIErr != nil {
 		log.Warnf("pipeline-artifacts: siblings not listed (%v); this job sees only its %s. %s", res.APIErr, plural(len(res.Siblings), "declared dependency"), hint)

@@ -92,7 +92,7 @@ func readTokenFile(path string) (string, error) {
 }
 
 // caPEM returns CA certificates from CI_SERVER_TLS_CA_FILE, which reaches a
-// driver as the file's content (docs/protocol.md, "Environment of a stage")
+// driver as the file's content (docs/gitlab.md, "Environment of a stage")
 // and a job as a path.
 func caPEM(v string) ([]byte, error) {
 	if v == "" {

@@ -10,7 +10,7 @@ import (
 
 // routeProbe is one question put to GitLab: may this token GET this route?
 // The answer differs by version and tier, which is why doctor asks instead
-// of guessing; see docs/protocol.md, "What a job token may call, by version
+// of guessing; see docs/gitlab.md, "What a job token may call, by version
 // and tier".
 type routeProbe struct {
 	grant    func(*JobAccess) *Grant
@@ -20,8 +20,8 @@ type routeProbe struct {
 
 // jobTokenProbes: what a job token may do beyond listing its pipeline's jobs.
 var jobTokenProbes = []routeProbe{
-	// 18.x answers 404 to a job token on /bridges; a later release adds
-	// /trigger_jobs, which takes it, and 19.2 deprecates /bridges.
+	// Before 19.2 GitLab answers 404 to a job token on /bridges; 19.2 adds
+	// /trigger_jobs, which takes it, and deprecates /bridges.
 	{grant: func(a *JobAccess) *Grant { return &a.ListBridges }, path: "projects/%[1]s/pipelines/%[2]d/bridges"},
 	{grant: func(a *JobAccess) *Grant { return &a.ListTriggers }, path: "projects/%[1]s/pipelines/%[2]d/trigger_jobs"},
 	// GitLab EE without a Premium licence answers 404 "Project Not Found" to
@@ -76,17 +76,21 @@ func (d *run) get(ctx context.Context, c *gitlab.Client, path string, oneByte bo
 	})
 }
 
+// childFinding: the job token lists trigger jobs from 19.2 (…/trigger_jobs,
+// and …/bridges takes it too); before, only an access token may. Needing the
+// admin token is a fact of the version, not a fault of the host; a warning
+// is for an admin token that was given and could not list them.
 func (d *run) childFinding() {
 	a := d.report.Job
 	switch {
-	case a.ListBridges == Allowed:
-		d.add(CheckChildren, OK, WithJobToken, "job token lists trigger jobs (…/bridges): jobs see their child pipelines' jobs")
-	case a.ListTriggers == Allowed:
-		d.add(CheckChildren, Warn, WithJobToken, "job token lists trigger jobs only on …/trigger_jobs, not …/bridges: child pipelines need the admin token here")
+	case a.ListTriggers == Allowed || a.ListBridges == Allowed:
+		d.add(CheckChildren, OK, WithJobToken, "job token lists trigger jobs: jobs see their child pipelines' jobs")
 	case a.AdminBridges == Allowed:
 		d.add(CheckChildren, OK, NeedsAdmin, "child pipelines need the admin token here: the job token may not list trigger jobs, the admin token may")
 	case a.ListBridges == Denied && d.adminSt == adminNone:
-		d.add(CheckChildren, Warn, NotListed, "jobs in child pipelines stay unseen: the job token may not list trigger jobs here and no admin token is configured")
+		d.add(CheckChildren, OK, NeedsAdmin, "child pipelines need the admin token here: the job token may not list trigger jobs%s (it may from GitLab 19.2); without --api-token-file jobs see their own pipeline only", d.onVersion())
+	case a.ListBridges == Denied && a.AdminBridges == Denied:
+		d.add(CheckChildren, Warn, NotListed, "jobs in child pipelines stay unseen: neither the job token nor the admin token may list trigger jobs")
 	case a.ListBridges == Denied:
 		d.add(CheckChildren, Warn, NotListed, "jobs in child pipelines stay unseen unless the admin token lists trigger jobs: the job token may not, and the admin token could not be tried (see above)")
 	default:
@@ -94,14 +98,19 @@ func (d *run) childFinding() {
 	}
 }
 
+// downloadFinding: ARTIFACT_URL_* is the runner route, which takes the job
+// token on every tier; the project's artifacts API (single files, --path)
+// takes it only on CE and EE Premium+.
 func (d *run) downloadFinding() {
 	a := d.report.Job
 	switch {
-	case a.PublicDownload == Allowed:
-		d.add(CheckDownloads, OK, PublicRoute, "job-token downloads may use the public artifacts route here (GET /projects/:id/jobs/:job_id/artifacts)")
+	case a.RunnerDownload == Allowed && a.PublicDownload == Allowed:
+		d.add(CheckDownloads, OK, PublicRoute, "job-token downloads work on the runner route (GET /jobs/:id/artifacts, ARTIFACT_URL_*) and on the project's artifacts API (GET /projects/:id/jobs/:job_id/artifacts)")
 	case a.RunnerDownload == Allowed:
-		d.add(CheckDownloads, OK, RunnerRoute, "job-token downloads use the runner route here (GET /jobs/:id/artifacts): the public artifacts route refuses the job token (GitLab EE without Premium)")
-	case a.PublicDownload == Denied:
+		d.add(CheckDownloads, OK, RunnerRoute, "job-token downloads use the runner route here (GET /jobs/:id/artifacts, ARTIFACT_URL_*): the project's artifacts API refuses the job token (GitLab EE without Premium)")
+	case a.PublicDownload == Allowed:
+		d.add(CheckDownloads, Warn, PublicRoute, "the runner route (GET /jobs/:id/artifacts, ARTIFACT_URL_*) refuses the job token for job %d; only the project's artifacts API takes it", d.artifactJob)
+	case a.RunnerDownload == Denied:
 		d.add(CheckDownloads, Warn, Refused, "the job token may download job %d's artifacts by neither route", d.artifactJob)
 	case a.Identity == Allowed:
 		d.add(CheckDownloads, Skip, NotTested, "job-token downloads not tested: no job with artifacts in pipeline %d", d.o.PipelineID)

@@ -90,6 +90,12 @@ type Options struct {
 	MaxRetryAfter time.Duration
 	Concurrency   int // parallel page fetches; default 16
 	Logger        Logger
+	// MaskedByCaller leaves the credential out of the process-wide masking
+	// register: for a long-running service that builds one client per
+	// request's job token and masks that token in the request's own output.
+	// Registering every job token of a fleet would grow the register, and
+	// the cost of every masked line, for the life of the process.
+	MaskedByCaller bool
 }
 
 // Client talks to one GitLab instance with one credential. It is safe for
@@ -110,9 +116,11 @@ type Client struct {
 
 // New validates opts and returns a client. It registers the credential with
 // the process's masking register (internal/secret), so that no log line,
-// error or file this process writes can show it.
+// error or file this process writes can show it, unless opts.MaskedByCaller.
 func New(opts Options) (*Client, error) {
-	secret.Register(opts.Credential.Token)
+	if !opts.MaskedByCaller {
+		secret.Register(opts.Credential.Token)
+	}
 	base, err := parseBase(opts.BaseURL)
 	if err != nil {
 		return nil, err
@@ -178,7 +186,7 @@ func parseBase(raw string) (*url.URL, error) {
 // newHTTPClient builds the transport every request uses: proxies from the
 // environment (cleanhttp), the system roots plus caPEM, and a redirect policy
 // that drops credentials on a change of host (net/http keeps custom headers
-// such as JOB-TOKEN across hosts; see gitlab-protocol.md §2.7).
+// such as JOB-TOKEN across hosts; see docs/gitlab.md, "Redirects").
 func newHTTPClient(caPEM []byte) (*http.Client, error) {
 	hc := cleanhttp.DefaultPooledClient()
 	fallbackRoots()

@@ -69,7 +69,7 @@ func (c *Client) CurrentJob(ctx context.Context) (*Job, error) {
 }
 
 // ProjectJob returns one job by id. Job tokens may not call it on most
-// GitLab versions (gitlab-protocol.md §3.2).
+// GitLab versions (docs/gitlab.md, "What a job token may call, by version and tier").
 func (c *Client) ProjectJob(ctx context.Context, projectID string, jobID int64) (*Job, error) {
 	var j Job
 	if err := c.getJSON(ctx, c.URL(fmt.Sprintf("projects/%s/jobs/%d", url.PathEscape(projectID), jobID), nil), &j, nil); err != nil {
@@ -274,7 +274,7 @@ func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers f
 	}})
 }
 
-// parsePage reads GitLab's pagination headers (gitlab-protocol.md §2.3).
+// parsePage reads GitLab's pagination headers (docs/gitlab.md, "Listings and pagination").
 // The next page must stay on the API's host: a Link header is data from the
 // server and must not send our token elsewhere.
 func (c *Client) parsePage(current string, h http.Header) page {

@@ -90,6 +90,20 @@ func TestChildPipelinesOnEveryProfile(t *testing.T) {
 	}
 }
 
+func TestNewLeavesATokenTheCallerMasksOutOfTheRegister(t *testing.T) {
+	t.Cleanup(secret.Reset)
+	const tok = "glcbt-one-request-of-a-fleet"
+	opts := gitlab.Options{BaseURL: "http://gl/api/v4", Credential: gitlab.Credential{Kind: gitlab.JobToken, Token: tok}, MaskedByCaller: true}
+	for range 3 {
+		if _, err := gitlab.New(opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := secret.Mask("echo " + tok); got != "echo "+tok {
+		t.Errorf("Mask = %q: New registered a token its caller masks per request", got)
+	}
+}
+
 func TestNewRegistersTheTokenForMasking(t *testing.T) {
 	t.Cleanup(secret.Reset)
 	const tok = "glpat-registered-by-new"

@@ -136,7 +136,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // parseRateLimitReset reads GitLab's RateLimit-Reset, a Unix time
-// (gitlab-protocol.md §5), not a delta.
+// (https://docs.gitlab.com/administration/settings/user_and_ip_rate_limits/#response-headers),
+// not a delta.
 func parseRateLimitReset(v string, now time.Time) (time.Duration, bool) {
 	s, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || s <= 0 {

@@ -1,5 +1,5 @@
 // Package runnersim drives a custom-executor driver the way gitlab-runner
-// does (gitlab-protocol.md §1 and §7): stage order, environment
+// does (docs/gitlab.md, "Custom executor"): stage order, environment
 // composition, JOB_RESPONSE_FILE, TMPDIR as working directory, job_env passed
 // unprefixed to later stages, argv `run <script> <stage>`, exit-code
 // interpretation and SIGTERM to the process group on cancel. The end-to-end

@@ -130,7 +130,7 @@ func (c Custom) baseEnv(tmp string, job Job) []string {
 }
 
 // withJobEnv inserts job_env after the runner variables and before
-// CUSTOM_ENV_* (gitlab-protocol.md §1.4: later entries win).
+// CUSTOM_ENV_* (docs/gitlab.md, "Environment of a stage": later entries win).
 func withJobEnv(env []string, jobEnv map[string]string) []string {
 	var head, tail []string
 	for _, kv := range env {
@@ -275,7 +275,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// interpret maps a driver exit code to the job status (gitlab-protocol.md §1.6).
+// interpret maps a driver exit code to the job status (docs/gitlab.md, "Stages").
 func (r *Result) interpret(code int, exitCodeFile string) {
 	switch code {
 	case 1:

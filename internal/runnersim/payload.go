@@ -54,7 +54,7 @@ type Dependency struct {
 
 // Job returns the runner-side view of the job: its variables and the
 // JOB_RESPONSE_FILE payload, shaped like the runner's spec.Job
-// (gitlab-protocol.md §1.8, §3.4).
+// (docs/gitlab.md, "Runner payload").
 func (s Spec) Job() Job {
 	server := strings.TrimSuffix(s.APIURL, "/api/v4")
 	vars := map[string]string{

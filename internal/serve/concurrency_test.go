@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
 // The service in-process, so that the race detector sees its caches, single
@@ -60,5 +61,12 @@ func TestConcurrentCallersShareListingsWithoutRaces(t *testing.T) {
 	}
 	if n := gl.Count(gitlabtest.RouteJob); n != len(tokens) {
 		t.Errorf("GitLab saw %d token checks, want %d", n, len(tokens))
+	}
+	// Job tokens are masked per request: the process-wide register, which
+	// lives as long as the service, must not keep one per job of the fleet.
+	for _, tok := range tokens {
+		if secret.Mask(tok) != tok {
+			t.Fatalf("job token %s… is in the process-wide masking register", tok[:10])
+		}
 	}
 }

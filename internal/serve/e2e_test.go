@@ -14,23 +14,44 @@ import (
 )
 
 func TestEnvGivesTheCallerItsSiblingsAndChildren(t *testing.T) {
-	s := newSeed(t)
-	svc := startService(t, s.gl.URL)
-	code, body := get(t, svc.URL+"/v1/env", deployToken)
-	if code != http.StatusOK {
-		t.Fatalf("GET /v1/env: %d %s", code, body)
+	for _, c := range familySetups {
+		t.Run(c.name, func(t *testing.T) {
+			s, svc := c.start(t)
+			code, body := get(t, svc.URL+"/v1/env", deployToken)
+			if code != http.StatusOK {
+				t.Fatalf("GET /v1/env: %d %s", code, body)
+			}
+			for _, want := range []string{
+				// ARTIFACT_URL_<N> is the runner route: it takes the job token on every tier.
+				fmt.Sprintf("export ARTIFACT_URL_BUILD='%s/jobs/%d/artifacts'", s.gl.APIURL(), s.build.ID),
+				"export ARTIFACT_URLS_TEST='", "export ARTIFACT_URL_TRIGGER_DOCS__DOCS=",
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("no %q in:\n%s", want, body)
+				}
+			}
+			if strings.Contains(body, "DEPLOY") || strings.Contains(body, "PIPELINE_ARTIFACTS_MANIFEST") {
+				t.Errorf("the caller itself or a manifest path in:\n%s", body)
+			}
+		})
 	}
-	api := s.gl.APIURL()
-	for _, want := range []string{
-		fmt.Sprintf("export ARTIFACT_URL_BUILD='%s/projects/42/jobs/%d/artifacts'", api, s.build.ID),
-		"export ARTIFACT_URLS_TEST='", "export TRIGGER_DOCS__", "export ARTIFACT_URL_TRIGGER_DOCS__DOCS=",
-	} {
-		if !strings.Contains(body, want) && !strings.Contains(body, strings.Replace(want, "export TRIGGER_DOCS__", "export ARTIFACT_URL_TRIGGER_DOCS__", 1)) {
-			t.Errorf("no %q in:\n%s", want, body)
-		}
-	}
-	if strings.Contains(body, "DEPLOY") || strings.Contains(body, "PIPELINE_ARTIFACTS_MANIFEST") {
-		t.Errorf("the caller itself or a manifest path in:\n%s", body)
+}
+
+func TestEnvBefore19_2WithoutAnAdminTokenGivesSiblingsButNoChildren(t *testing.T) {
+	for _, p := range []gitlabtest.Profile{ce18_9, eeFree180} {
+		t.Run(p.String(), func(t *testing.T) {
+			s, svc := setup{profile: p}.start(t)
+			code, body := get(t, svc.URL+"/v1/env", deployToken)
+			if code != http.StatusOK || !strings.Contains(body, "export ARTIFACT_URL_BUILD=") {
+				t.Fatalf("GET /v1/env: %d %s", code, body)
+			}
+			if strings.Contains(body, "TRIGGER_DOCS") {
+				t.Errorf("children without a token that may list bridges:\n%s", body)
+			}
+			if n := s.gl.Count(gitlabtest.RouteBridges); n == 0 {
+				t.Errorf("the service did not try the job token on /bridges")
+			}
+		})
 	}
 }
 
@@ -42,7 +63,7 @@ func TestHookByCurlExportsTheVariablesIntoTheShell(t *testing.T) {
 	svc := startService(t, s.gl.URL)
 	hook := `eval "$(curl -fsS -H "JOB-TOKEN: $CI_JOB_TOKEN" "$SERVER/v1/env")"; echo "build=$ARTIFACT_URL_BUILD"`
 	out := shell(t, hook, "CI_JOB_TOKEN="+deployToken, "SERVER="+svc.URL)
-	if want := fmt.Sprintf("build=%s/projects/42/jobs/%d/artifacts", s.gl.APIURL(), s.build.ID); !strings.Contains(out, want) {
+	if want := fmt.Sprintf("build=%s/jobs/%d/artifacts", s.gl.APIURL(), s.build.ID); !strings.Contains(out, want) {
 		t.Errorf("hook printed %q, want %q", out, want)
 	}
 }
@@ -119,29 +140,48 @@ func TestRefusalsSayNothingAboutOtherPipelines(t *testing.T) {
 }
 
 func TestSeedEndpointServesArchivesOfTheFamily(t *testing.T) {
-	s := newSeed(t)
-	svc := startService(t, s.gl.URL)
-	cases := []struct {
-		name, path, token, want string
-	}{
-		{"own pipeline's archive", "pipelines/7001/artifacts?job=build", deployToken, string(s.zip)},
-		{"one file of it", "pipelines/7001/artifacts/public/index.html?job=build", deployToken, "<h1>hello</h1>"},
-		{"a child pipeline's archive", "pipelines/7002/artifacts?job=docs", deployToken, string(s.zip)},
-		{"the parent's archive, asked from the child", "pipelines/7001/artifacts?job=build", s.childToken, string(s.zip)},
-	}
-	for _, c := range cases {
+	for _, c := range familySetups {
 		t.Run(c.name, func(t *testing.T) {
-			code, body := get(t, svc.URL+"/api/v4/projects/42/"+c.path, c.token)
-			if code != http.StatusOK || body != c.want {
-				t.Errorf("%d, %d bytes, want 200 and %d bytes", code, len(body), len(c.want))
+			s, svc := c.start(t)
+			cases := []struct {
+				name, path, token, want string
+			}{
+				{"own pipeline's archive", "pipelines/7001/artifacts?job=build", deployToken, string(s.zip)},
+				{"a child pipeline's archive", "pipelines/7002/artifacts?job=docs", deployToken, string(s.zip)},
+				{"the parent's archive, asked from the child", "pipelines/7001/artifacts?job=build", s.childToken, string(s.zip)},
+			}
+			if c.profile.PublicArtifactsTakeJobToken() {
+				// One file goes through GitLab's single-file route, which
+				// refuses a job token on EE without a licence
+				// (https://docs.gitlab.com/api/job_artifacts/).
+				cases = append(cases, struct{ name, path, token, want string }{
+					"one file of it", "pipelines/7001/artifacts/public/index.html?job=build", deployToken, "<h1>hello</h1>"})
+			}
+			for _, k := range cases {
+				code, body := get(t, svc.URL+"/api/v4/projects/42/"+k.path, k.token)
+				if code != http.StatusOK || body != k.want {
+					t.Errorf("%s: %d, %d bytes, want 200 and %d bytes", k.name, code, len(body), len(k.want))
+				}
+			}
+			if n := s.gl.Count(gitlabtest.RouteRunnerArtifacts); n != 3 {
+				t.Errorf("GitLab's runner route saw %d downloads, want 3", n)
+			}
+			if n := s.gl.Count(gitlabtest.RouteArtifacts); n != 0 {
+				t.Errorf("the public archive route (job tokens refused on EE Free) saw %d requests", n)
 			}
 		})
 	}
-	if n := s.gl.Count(gitlabtest.RouteRunnerArtifacts); n != 3 {
-		t.Errorf("GitLab's runner route saw %d downloads, want 3", n)
+}
+
+func TestSeedEndpointBefore19_2WithoutAnAdminTokenServesOnlyTheOwnPipeline(t *testing.T) {
+	s, svc := setup{profile: ce18_9}.start(t)
+	if code, body := get(t, svc.URL+"/api/v4/projects/42/pipelines/7001/artifacts?job=build", deployToken); code != 200 || body != string(s.zip) {
+		t.Errorf("own pipeline: %d, %d bytes", code, len(body))
 	}
-	if n := s.gl.Count(gitlabtest.RouteArtifacts); n != 0 {
-		t.Errorf("the public archive route (job tokens refused on EE Free) saw %d requests", n)
+	// The family is unknown without a token that may list bridges: a child
+	// is as unknown as any other pipeline.
+	if code, _ := get(t, svc.URL+"/api/v4/projects/42/pipelines/7002/artifacts?job=docs", deployToken); code != http.StatusNotFound {
+		t.Errorf("child pipeline: %d, want 404", code)
 	}
 }
 
@@ -163,11 +203,7 @@ func TestRedirectModeSendsTheCallerToGitLabWithoutACredential(t *testing.T) {
 
 func TestOlderGitLabListsWithTheAdminTokenOnly(t *testing.T) {
 	s := newSeed(t, gitlabtest.OlderGitLab())
-	s.gl.AddToken(adminToken, project)
-	file := t.TempDir() + "/token"
-	if err := os.WriteFile(file, []byte(adminToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := adminTokenFile(t, s.gl)
 	without := startService(t, s.gl.URL)
 	if code, body := get(t, without.URL+"/v1/env", deployToken); code != http.StatusBadGateway {
 		t.Errorf("without an admin token: %d %s, want 502", code, body)
@@ -219,8 +255,8 @@ func TestServiceStartsWhileGitLabIsDownAndRecovers(t *testing.T) {
 }
 
 func TestMetricsCountRequestsListingsAndTokenChecks(t *testing.T) {
-	s := newSeed(t)
-	svc := startService(t, s.gl.URL)
+	// 19.2: the job token lists the child's jobs too, so GitLab sees two listings.
+	_, svc := setup{profile: ce19_2}.start(t)
 	for range 3 {
 		get(t, svc.URL+"/v1/env", deployToken)
 	}
@@ -242,7 +278,7 @@ func TestPublicURLIsWhatJobsAreTold(t *testing.T) {
 	s := newSeed(t)
 	svc := startService(t, s.gl.URL, "--public-url", "https://gitlab.example.com/")
 	code, body := get(t, svc.URL+"/v1/env", deployToken)
-	want := fmt.Sprintf("export ARTIFACT_URL_BUILD='https://gitlab.example.com/api/v4/projects/42/jobs/%d/artifacts'", s.build.ID)
+	want := fmt.Sprintf("export ARTIFACT_URL_BUILD='https://gitlab.example.com/api/v4/jobs/%d/artifacts'", s.build.ID)
 	if code != http.StatusOK || !strings.Contains(body, want) {
 		t.Errorf("%d, no %q in:\n%s", code, want, body)
 	}

@@ -20,9 +20,18 @@ import (
 type listingCache struct {
 	lru    *expirable.LRU[listingKey, []gitlab.Job]
 	flight singleflight.Group
-	// jobTokenRefusedUntil (unix nanoseconds): GitLab refused a job token
-	// on a listing (before 18.0), so the admin token goes first until then.
-	jobTokenRefusedUntil atomic.Int64
+	// jobTokenRefusedUntil (unix nanoseconds), for job listings [0] and
+	// bridge listings [1]: GitLab refused a job token there (jobs before
+	// 18.0, bridges before 19.2), so the admin token goes first until then.
+	jobTokenRefusedUntil [2]atomic.Int64
+}
+
+// refusedUntil is the memo of k's kind of listing.
+func (lc *listingCache) refusedUntil(k listingKey) *atomic.Int64 {
+	if k.bridges {
+		return &lc.jobTokenRefusedUntil[1]
+	}
+	return &lc.jobTokenRefusedUntil[0]
 }
 
 type listingKey struct {
@@ -80,12 +89,12 @@ func (l lister) list(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
 	return jobs, err
 }
 
-// fetch lists from GitLab: job token (18.0+), then admin token, or the other
+// fetch lists from GitLab: job token (jobs 18.0+, bridges 19.2+), then admin token, or the other
 // way round while GitLab is known to refuse job tokens there.
 func (l lister) fetch(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
 	tries := []func() ([]gitlab.Job, error){l.withJobToken(ctx, k)}
 	if l.s.admin != nil && k.project == l.c.ProjectID {
-		adminFirst := time.Now().UnixNano() < l.s.listings.jobTokenRefusedUntil.Load()
+		adminFirst := time.Now().UnixNano() < l.s.listings.refusedUntil(k).Load()
 		admin := func() ([]gitlab.Job, error) { return listWith(ctx, l.s.admin, k) }
 		if adminFirst {
 			tries = append([]func() ([]gitlab.Job, error){admin}, tries...)
@@ -109,17 +118,15 @@ func (l lister) fetch(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
 
 func (l lister) withJobToken(ctx context.Context, k listingKey) func() ([]gitlab.Job, error) {
 	return func() ([]gitlab.Job, error) {
-		// TODO(integrator): where gitlab.New registers its credential with
-		// internal/secret, this registers one job token per listing for the
-		// life of the service; give gitlab.Options a way not to (the service
-		// masks job tokens per request, see warn).
 		c, err := l.s.client(gitlab.Credential{Kind: gitlab.JobToken, Token: l.c.token})
 		if err != nil {
 			return nil, err
 		}
 		jobs, err := listWith(ctx, c, k)
-		if gitlab.IsStatus(err, 401, 403) {
-			l.s.listings.jobTokenRefusedUntil.Store(time.Now().Add(10 * time.Minute).UnixNano())
+		// GitLab refuses with 403, or ignores the job token and answers as
+		// to an anonymous caller: 404 Project Not Found.
+		if gitlab.IsStatus(err, 401, 403) || gitlab.Cause(err) == gitlab.RefusalJobTokenIgnored {
+			l.s.listings.refusedUntil(k).Store(time.Now().Add(10 * time.Minute).UnixNano())
 		}
 		return jobs, err
 	}

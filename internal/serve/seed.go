@@ -30,9 +30,9 @@ func (s *Service) archive(w http.ResponseWriter, r *http.Request, c caller) {
 	if !ok {
 		return
 	}
-	target := RunnerArtifactsURL(s.apiURL, jobID)
+	target := gitlab.RunnerArtifactsURL(s.apiURL, jobID)
 	if s.cfg.RedirectArtifacts {
-		target = RunnerArtifactsURL(s.publicAPI, jobID)
+		target = gitlab.RunnerArtifactsURL(s.publicAPI, jobID)
 		// The Location carries no credential: the caller sends its own
 		// JOB-TOKEN to GitLab (curl -L resends -H headers).
 		http.Redirect(w, r, target, http.StatusTemporaryRedirect)
@@ -51,15 +51,8 @@ func (s *Service) file(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	p := r.PathValue("path")
-	target := s.apiURL + "/projects/" + url.PathEscape(r.PathValue("id")) + "/jobs/" + strconv.FormatInt(jobID, 10) + "/artifacts/" + escapePath(p)
+	target := gitlab.ArtifactRef{API: s.apiURL, ProjectID: r.PathValue("id"), JobID: jobID}.WithPath(p).String()
 	s.proxy(w, r, c, target)
-}
-
-// RunnerArtifactsURL is GitLab's runner route for a job's archive.
-// TODO(integrator): replace with gitlab.RunnerArtifactsURL(api, jobID) from
-// internal/gitlab/artifacturl.go.
-func RunnerArtifactsURL(api string, jobID int64) string {
-	return api + "/jobs/" + strconv.FormatInt(jobID, 10) + "/artifacts"
 }
 
 func escapePath(p string) string {

@@ -136,7 +136,10 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) client(cred gitlab.Credential) (*gitlab.Client, error) {
 	c, err := gitlab.New(gitlab.Options{
 		BaseURL: s.apiURL, Credential: cred, CAPEM: s.cfg.CAPEM, Logger: s.cfg.Log,
-		RetryMax: 2, MinWait: 200 * time.Millisecond, MaxWait: 2 * time.Second, MaxRetryAfter: 5 * time.Second,
+		// Job tokens are masked per request (see warn); the register keeps
+		// the admin token only, however many jobs the fleet runs.
+		MaskedByCaller: cred.Kind == gitlab.JobToken,
+		RetryMax:       2, MinWait: 200 * time.Millisecond, MaxWait: 2 * time.Second, MaxRetryAfter: 5 * time.Second,
 	})
 	if err != nil {
 		return nil, err
