@@ -80,7 +80,7 @@ func main() {
 }
 
 func figure(key, name, unit string, digits int, t *figures.Target) figures.Figure {
-	return figures.Figure{Key: key, Issue: 12, Name: name, Unit: unit, Digits: digits, Target: t}
+	return figures.Figure{Key: key, Section: figures.SectionRemoteZip, Name: name, Unit: unit, Digits: digits, Target: t}
 }
 
 // measureRanges lists the archive and extracts the small file the way
