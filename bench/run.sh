@@ -5,7 +5,7 @@
 # wrapper, the whole archive, unzip), its target and a verdict, the
 # machine, and how to reproduce.
 #
-# Time on 2 idle cores: about 6 minutes with RUNS=1, about 12 with the
+# Time on 2 idle cores: about 5–6 minutes with RUNS=1, about 12 with the
 # default 3 (the 1 GiB download capped at 25 MB/s alone takes 45 s a run).
 # Disk: about 3.5 GiB free under $TMPDIR at the peak (1 GiB files, written
 # once per program); everything goes under one temporary directory that is

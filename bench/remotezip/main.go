@@ -67,7 +67,7 @@ func main() {
 		r := measureRanges(srv, st.Size())
 		r.add(&rep, measureWhole(srv))
 	}
-	rep.Note("archive of %s: %d small deflated entries and %d stored entries of %s; central directory %s; loopback, http.ServeContent",
+	rep.Note("one file out of a big archive: %s zip of %d small deflated entries and %d stored ones of %s each; central directory %s; loopback, http.ServeContent",
 		human(st.Size()), *entries, *size/bigFileSize, human(bigFileSize), human(cd))
 	if *asJSON {
 		check(rep.WriteJSON(os.Stdout))

@@ -152,7 +152,7 @@ func commit() string {
 const reproduce = "## Reproduce\n\n" +
 	"```sh\n" +
 	"bash bench/run.sh          # 3 runs by default; this one was %s and took %s\n" +
-	"RUNS=1 bash bench/run.sh   # about 6 minutes on 2 idle cores\n" +
+	"RUNS=1 bash bench/run.sh   # about 5–6 minutes on 2 idle cores\n" +
 	"RUNS=5 bash bench/run.sh   # more runs\n" +
 	"```\n\n" +
 	"It needs Go, bash, curl, sha256sum and unzip (without curl or unzip the comparison against it is skipped; " +

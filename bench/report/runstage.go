@@ -38,8 +38,17 @@ func runStageText(w io.Writer, r *figures.Result) {
 		"per stage, %.1f–%.1f ms per job.\n\n"+
 		"Where `run`'s time goes (medians): the binary starting, parsing its flags and exiting without running "+
 		"anything takes %.2f ms, of which %.2f ms is package initialisation; the rest beyond bash itself "+
-		"(fork/exec of bash from Go, signal handling, the exit code) takes %.2f ms.\n",
+		"(fork/exec of bash from Go, signal handling, the exit code) %s.\n",
 		m["run.floor"], m["run.bash"], m["run.emptygo"], m["run.true"],
 		m["run.run"], m["run.floorratio"], verdict, target, extra, more, 4*extra, 9*extra,
-		m["run.startup"], m["run.init"], m["run.rest"])
+		m["run.startup"], m["run.init"], rest(m["run.rest"]))
+}
+
+// rest words the remainder of run's time, which noise can make negative
+// when it is small.
+func rest(ms float64) string {
+	if ms < 0 {
+		return fmt.Sprintf("is lost in the noise (%.2f ms)", ms)
+	}
+	return fmt.Sprintf("takes %.2f ms", ms)
 }
