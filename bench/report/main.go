@@ -58,6 +58,10 @@ func main() {
 	}
 	s.res = runAll(ctx, *runs, p)
 	s.took = time.Since(s.started)
+	if ctx.Err() != nil {
+		stop()
+		log.Fatalf("interrupted: %s is left as it was", *out)
+	}
 	if err := os.WriteFile(*out, s.markdown(), 0o644); err != nil {
 		log.Fatal(err)
 	}
