@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Runs every benchmark of pipeline-artifacts on loopback RUNS times (default
 # 3) and writes BENCHMARKS.md at the repository root: each figure's median
-# and range over the runs, the issue's target and a verdict, the machine, and
-# how to reproduce. About 5 minutes on 2 cores with the default 3 runs; needs
-# Go, curl and unzip (a missing curl or unzip skips that comparison) and
-# about 2 GiB free under $TMPDIR.
+# and range over the runs beside its peer (curl, bash, the floor of a Go
+# wrapper, the whole archive, unzip), its target and a verdict, the
+# machine, and how to reproduce.
+#
+# Time on 2 idle cores: about 5–6 minutes with RUNS=1, about 12 with the
+# default 3 (the 1 GiB download capped at 25 MB/s alone takes 45 s a run).
+# Disk: about 3.5 GiB free under $TMPDIR at the peak (1 GiB files, written
+# once per program); everything goes under one temporary directory that is
+# removed at the end, also when a benchmark fails or on Ctrl-C.
+# Needs Go, curl, sha256sum and unzip (a missing curl or unzip skips that
+# comparison) and Linux for the cold page cache of the curl comparison. Run
+# it on a quiet machine: other work on the cores shows in every figure.
 #
 #   bash bench/run.sh
 #   RUNS=5 bash bench/run.sh
+#   bash bench/run.sh -smoke -out /tmp/BENCHMARKS.md   # tiny sizes, about a minute: checks the plumbing only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +34,4 @@ for tool in curl unzip; do
       "install both with: apt-get install -y curl unzip" >&2
   fi
 done
-exec go run ./bench/report -runs "$runs" -out BENCHMARKS.md
+exec go run ./bench/report -runs "$runs" -out BENCHMARKS.md "$@"

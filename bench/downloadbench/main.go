@@ -1,8 +1,9 @@
 // Command downloadbench measures `pipeline-artifacts download` against one
-// loopback server in one run (issue 3's speed and memory targets):
+// loopback server in one run, for speed and memory:
 //
 //   - single-stream throughput of a 1 GiB artifact (a file the server sends
-//     with sendfile), against curl's;
+//     with sendfile) with a warm page cache, against curl's, for reference
+//     (-vs-curl is the comparison that counts: cold cache, see vscurl.go);
 //   - peak RSS while downloading and extracting a 1 GiB zip;
 //   - parallel ranges (8 streams) against one stream, with every
 //     connection capped at 25 MB/s, as object stores often do.
@@ -46,7 +47,7 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("downloadbench: ")
 	if *againstCurl {
-		vsCurl(*size, *runs)
+		vsCurl(*size, *runs, *asJSON)
 		return
 	}
 	if *runs < 1 {
@@ -84,9 +85,9 @@ type bench struct {
 	rep             figures.Result
 }
 
-// figure is an issue 3 figure.
+// figure is a figure of the downloader's section.
 func figure(key, name, unit string, digits int, target *figures.Target) figures.Figure {
-	return figures.Figure{Key: key, Issue: 3, Name: name, Unit: unit, Digits: digits, Target: target}
+	return figures.Figure{Key: key, Section: figures.SectionDownload, Name: name, Unit: unit, Digits: digits, Target: target}
 }
 
 // throughput compares one stream of ours with curl, in alternating order
@@ -96,10 +97,10 @@ func (b *bench) throughput(oursFirst bool) {
 	// client, not the server, is what this measures.
 	url := b.base + "/api/v4/projects/1/jobs/2/artifacts"
 	out := filepath.Join(b.work, "out.bin")
-	name := fmt.Sprintf("single stream, %s zip", human(b.size))
+	name := fmt.Sprintf("single stream, %s zip, warm page cache", human(b.size))
 	curlFig := figure("download.curl", name+": curl", "MB/s", 0, nil)
 	oursFig := figure("download.ours", name+": `pipeline-artifacts download --parallel 1`", "MB/s", 0, nil)
-	ratioFig := figure("download.ratio", name+": ours ÷ curl", "×", 2, figures.AtLeast(1.0, "≥ 1.0×"))
+	ratioFig := figure("download.ratio", name+": ours ÷ curl (speed)", "×", 2, nil)
 	ours := func() time.Duration {
 		_ = os.Remove(out) // neither client pays for freeing the other's file
 		return timed(b.cmd("download", "--url", url, "-o", out, "--parallel", "1", "-q"))

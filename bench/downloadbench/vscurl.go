@@ -11,44 +11,91 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 )
 
 // vsCurl measures a download the way a user's runs, against curl: a file
 // on disk that a Go server sends with http.ServeContent on an *os.File
 // (sendfile, as GitLab Workhorse and object stores do), saved to a file,
-// with the page cache dropped before every run so that neither client reads
-// the other's warm pages, curl and ours alternating, medians of runs.
+// with the served file dropped from the page cache before every run so
+// that each client reads it from the disk, curl and ours alternating which
+// goes first, medians of runs.
 //
 // Two pairs are timed: a plain download (no digest to check: ours must not
 // hash) against `curl -o FILE`, and a verified one (the server's ETag is
 // the SHA-256, as GitLab's is) against `curl -o FILE && sha256sum FILE`.
 // Ours is also timed with --parallel 1 and with 8 streams forced, to show
-// what the default chose.
-func vsCurl(size int64, runs int) {
+// what the default chose. The goal: the default within 1.10× of curl.
+func vsCurl(size int64, runs int, asJSON bool) {
 	if runs < 1 {
 		log.Fatal("-runs must be at least 1")
 	}
 	work, err := os.MkdirTemp("", "downloadbench-vscurl-")
 	check(err)
 	defer os.RemoveAll(work)
-	bin := build(work)
 	curlBin, err := exec.LookPath("curl")
 	if err != nil {
 		log.Fatal("curl is not installed (apt-get install -y curl)")
 	}
 	blob, digest := writeBlob(work, size)
+	if err := evict(blob); err != nil {
+		log.Fatalf("-vs-curl: %v", err)
+	}
+	cold, err := resident(blob)
+	check(err)
+	bin := build(work)
 	base := serveFile(blob, digest)
 	out := filepath.Join(work, "out.bin")
-	drop := cacheDropper(work)
-	log.Printf("page cache: %s", drop.how)
-
-	type variant struct {
-		name string
-		cmd  func() []*exec.Cmd
+	variants := curlVariants(bin, curlBin, base, out)
+	times := make([][]run, len(variants))
+	for i := range runs {
+		idx := make([]int, len(variants))
+		for k := range idx {
+			idx[k] = k
+		}
+		if i%2 == 1 { // alternate which client goes first
+			slices.Reverse(idx)
+		}
+		for _, k := range idx {
+			_ = os.Remove(out)
+			check(evict(blob))
+			r := timeAll(variants[k].cmd())
+			times[k] = append(times[k], r)
+			log.Printf("run %d: %-45s %6.3f s (user %.2f s, sys %.2f s)", i+1, variants[k].name, r.wall.Seconds(), r.user.Seconds(), r.sys.Seconds())
+		}
 	}
+	_ = os.Remove(out)
+	rep := curlFigures(variants, times, size)
+	rep.Note("one download against curl: %s file sent with sendfile, saved to a file; before every run the "+
+		"served file is dropped from the page cache (posix_fadvise DONTNEED after sync; %.1f%% of it stayed "+
+		"resident the first time); curl and ours alternate which goes first", human(size), 100*cold)
+	if asJSON {
+		check(rep.WriteJSON(os.Stdout))
+		return
+	}
+	fmt.Printf("%s file served with sendfile, saved to a file, cold page cache, medians of %d runs\n\n", human(size), runs)
+	figures.WriteTable(os.Stdout, rep.Figures)
+	if slices.ContainsFunc(rep.Figures, figures.Figure.Missed) {
+		os.Exit(1)
+	}
+}
+
+// variant is one client's way of downloading the file; peer is the index
+// of the variant it is compared with (-1 for the peers themselves).
+type variant struct {
+	key, name string
+	cmd       func() []*exec.Cmd
+	peer      int
+	target    *figures.Target
+}
+
+// curlGoal is the goal for the default download: at most 10% slower than
+// curl doing the same job.
+var curlGoal = figures.AtMost(1.10, "≤ 1.10×")
+
+func curlVariants(bin, curlBin, base, out string) []variant {
 	ours := func(path string, extra ...string) func() []*exec.Cmd {
 		return func() []*exec.Cmd {
 			args := append([]string{"download", "--url", base + path, "-o", out, "-q"}, extra...)
@@ -57,51 +104,50 @@ func vsCurl(size int64, runs int) {
 			return []*exec.Cmd{cmd}
 		}
 	}
-	variants := []variant{
-		{"curl -o FILE", func() []*exec.Cmd {
+	return []variant{
+		{key: "curl.curl", name: "`curl -sSf -o FILE`", peer: -1, cmd: func() []*exec.Cmd {
 			return []*exec.Cmd{exec.Command(curlBin, "-sSf", "-o", out, base+"/api/v4/projects/1/jobs/2/artifacts")}
 		}},
-		{"ours, defaults", ours("/api/v4/projects/1/jobs/2/artifacts")},
-		{"ours, --parallel 1", ours("/api/v4/projects/1/jobs/2/artifacts", "--parallel", "1")},
-		{"ours, 8 ranged streams (via a redirect)", ours("/api/v4/projects/1/jobs/4/artifacts", "--parallel", "8")},
-		{"curl -o FILE && sha256sum FILE", func() []*exec.Cmd {
+		{key: "curl.ours", name: "ours, defaults (`download --url URL -o FILE`)", peer: 0, target: curlGoal,
+			cmd: ours("/api/v4/projects/1/jobs/2/artifacts")},
+		{key: "curl.p1", name: "ours, `--parallel 1`", peer: 0, cmd: ours("/api/v4/projects/1/jobs/2/artifacts", "--parallel", "1")},
+		{key: "curl.p8", name: "ours, `--parallel 8` (8 ranged streams, object store behind a redirect)", peer: 0,
+			cmd: ours("/api/v4/projects/1/jobs/4/artifacts", "--parallel", "8")},
+		{key: "curl.sha", name: "`curl -sSf -o FILE && sha256sum FILE`", peer: -1, cmd: func() []*exec.Cmd {
 			return []*exec.Cmd{exec.Command(curlBin, "-sSf", "-o", out, base+"/api/v4/projects/1/jobs/3/artifacts"), exec.Command("sha256sum", out)}
 		}},
-		{"ours, defaults, SHA-256 ETag verified", ours("/api/v4/projects/1/jobs/3/artifacts")},
+		{key: "curl.verified", name: "ours, defaults, SHA-256 ETag verified", peer: 4, target: curlGoal,
+			cmd: ours("/api/v4/projects/1/jobs/3/artifacts")},
 	}
-	times := make([][]run, len(variants))
-	for i := range runs {
-		order := slices.Clone(variants)
-		idx := make([]int, len(variants))
-		for k := range idx {
-			idx[k] = k
-		}
-		if i%2 == 1 { // alternate which client goes first
-			slices.Reverse(order)
-			slices.Reverse(idx)
-		}
-		for k, v := range order {
-			_ = os.Remove(out)
-			drop.do()
-			r := timeAll(v.cmd())
-			times[idx[k]] = append(times[idx[k]], r)
-			log.Printf("run %d: %-40s %6.3f s (user %.2f s, sys %.2f s)", i+1, v.name, r.wall.Seconds(), r.user.Seconds(), r.sys.Seconds())
+}
+
+// curlFigures turns the times into figures: each variant's wall time
+// beside its peer's and the ratio of the two within each run, and user and
+// system CPU time apart.
+func curlFigures(variants []variant, times [][]run, size int64) figures.Result {
+	var rep figures.Result
+	fig := func(key, name, unit string, digits int, section string, t *figures.Target) figures.Figure {
+		return figures.Figure{Key: key, Section: section, Name: name, Unit: unit, Digits: digits, Target: t}
+	}
+	what := fmt.Sprintf("%s, cold page cache", human(size))
+	for k, v := range variants {
+		for i, r := range times[k] {
+			rep.Add(fig(v.key+".wall", what+": "+v.name+": wall time", "s", 2, figures.SectionCurl, nil), r.wall.Seconds())
+			if v.peer >= 0 {
+				p := variants[v.peer]
+				rep.Add(fig(v.key+".ratio", what+": "+v.name+" ÷ "+p.name+" (wall time)", "×", 2, figures.SectionCurl, v.target),
+					r.wall.Seconds()/times[v.peer][i].wall.Seconds())
+			}
 		}
 	}
-	med := make([]run, len(variants))
-	for i := range variants {
-		med[i] = median(times[i])
-	}
-	fmt.Printf("%s file served with sendfile, saved to a file, cold page cache, medians of %d runs\n\n", human(size), runs)
-	fmt.Printf("| client | wall s | MB/s | user s | sys s | ÷ curl |\n|---|---:|---:|---:|---:|---:|\n")
-	for i, v := range variants {
-		ref := med[0]
-		if i >= 4 {
-			ref = med[4]
+	for k, v := range variants {
+		for _, r := range times[k] {
+			rep.Add(fig(v.key+".mbs", v.name, "MB/s", 0, figures.SectionCurlCPU, nil), float64(size)/r.wall.Seconds()/1e6)
+			rep.Add(fig(v.key+".user", v.name, "s", 2, figures.SectionCurlCPU, nil), r.user.Seconds())
+			rep.Add(fig(v.key+".sys", v.name, "s", 2, figures.SectionCurlCPU, nil), r.sys.Seconds())
 		}
-		fmt.Printf("| %s | %.3f | %.0f | %.2f | %.2f | %.2f× |\n", v.name, med[i].wall.Seconds(),
-			float64(size)/med[i].wall.Seconds()/1e6, med[i].user.Seconds(), med[i].sys.Seconds(), med[i].wall.Seconds()/ref.wall.Seconds())
 	}
+	return rep
 }
 
 type run struct{ wall, user, sys time.Duration }
@@ -121,11 +167,6 @@ func timeAll(cmds []*exec.Cmd) run {
 	return r
 }
 
-func median(rs []run) run {
-	slices.SortFunc(rs, func(a, b run) int { return int(a.wall - b.wall) })
-	return rs[len(rs)/2]
-}
-
 // writeBlob writes size incompressible bytes to a file and returns its
 // path and SHA-256.
 func writeBlob(work string, size int64) (string, string) {
@@ -142,8 +183,8 @@ func writeBlob(work string, size int64) (string, string) {
 
 // serveFile serves the file as job 2's archive with an ETag that is not a
 // digest (an object store's MD5-like tag) and as job 3's with GitLab's
-// SHA-256 ETag,
-// both through http.ServeContent on an *os.File: sendfile on Linux.
+// SHA-256 ETag, both through http.ServeContent on an *os.File: sendfile on
+// Linux.
 func serveFile(path, digest string) string {
 	mux := http.NewServeMux()
 	serve := func(etag string) http.HandlerFunc {
@@ -173,34 +214,4 @@ func serveFile(path, digest string) string {
 		http.Redirect(w, r, store+"/artifacts.zip?X-Amz-Signature=bench", http.StatusFound)
 	})
 	return listen(mux)
-}
-
-// dropper empties the page cache before a run: with drop_caches when
-// permitted, else by writing and reading 1.25 GiB of something else.
-type dropper struct {
-	how string
-	do  func()
-}
-
-func cacheDropper(work string) dropper {
-	const dropCaches = "/proc/sys/vm/drop_caches"
-	syscall.Sync()
-	err := os.WriteFile(dropCaches, []byte("3\n"), 0)
-	if err == nil {
-		return dropper{how: "dropped (" + dropCaches + ") before each run", do: func() {
-			syscall.Sync()
-			check(os.WriteFile(dropCaches, []byte("3\n"), 0))
-		}}
-	}
-	log.Printf("cannot drop the page cache (%v); evicting it with 1.25 GiB of other data instead", strings.TrimSpace(err.Error()))
-	filler := filepath.Join(work, "filler")
-	return dropper{how: "evicted with 1.25 GiB written before each run", do: func() {
-		f, err := os.Create(filler)
-		check(err)
-		_, err = io.Copy(f, io.NewSectionReader(repeated{size: 5 << 28}, 0, 5<<28))
-		check(err)
-		check(f.Close())
-		check(os.Remove(filler))
-		syscall.Sync()
-	}}
 }

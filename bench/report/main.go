@@ -1,15 +1,20 @@
 // Command report runs every benchmark of the project several times and
 // writes BENCHMARKS.md: each figure's median over the runs with its range,
-// the issue's target and a verdict, the machine, and how to reproduce.
+// its target and a verdict, the machine, and how to reproduce.
 // bench/run.sh runs it from the repository root:
 //
 //	go run ./bench/report -runs 3 -out BENCHMARKS.md
 //
-// The benchmarks are bench/downloadbench (issue 3), which takes -runs itself
-// so that its 1 GiB zip is written once, then bench/stages (issues 2 and 4)
-// and the extraction benchmarks of artifacts/extract (issue 3), once per
-// run. Each hands over its figures as JSON (-json); go test
-// reports in the standard benchmark format.
+// The programs that write a large file take -runs themselves, so that the
+// file is written once: bench/downloadbench -vs-curl (one download against
+// curl, cold page cache), bench/downloadbench (memory while extracting,
+// parallel ranges) and bench/remotezip (one file out of a big archive).
+// bench/stages (start-up of every stage, resolution, config, the listing
+// cache), bench/serve (a fleet's burst, for one pipeline and for 50) and
+// the extraction benchmarks of artifacts/extract run once per run. Each
+// program hands over its figures as JSON (-json); go test reports in the
+// standard benchmark format. Every temporary file is made under one
+// directory that is removed at the end, however a program ends.
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
@@ -32,6 +38,8 @@ import (
 func main() {
 	runs := flag.Int("runs", 3, "runs of every benchmark; the tables show medians over them")
 	out := flag.String("out", "BENCHMARKS.md", "the file to write")
+	smoke := flag.Bool("smoke", false, "tiny sizes and few repetitions, to check that every benchmark runs and "+
+		"reports (about a minute; the figures mean nothing, and the file says so)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench/report: ")
@@ -43,9 +51,17 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	s := session{started: time.Now(), machine: figures.ReadMachine(), runs: *runs}
-	s.res = runAll(ctx, *runs)
+	s := session{started: time.Now(), machine: figures.ReadMachine(), runs: *runs, smoke: *smoke}
+	p := fullSize
+	if *smoke {
+		p = smokeSize
+	}
+	s.res = runAll(ctx, *runs, p)
 	s.took = time.Since(s.started)
+	if ctx.Err() != nil {
+		stop()
+		log.Fatalf("interrupted: %s is left as it was", *out)
+	}
 	if err := os.WriteFile(*out, s.markdown(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -67,38 +83,134 @@ type session struct {
 	took    time.Duration
 	machine figures.Machine
 	runs    int
+	smoke   bool
 	res     figures.Result
 }
 
+// sizes are the extra arguments of each benchmark program: none for the
+// real benchmark, tiny sizes for a smoke run.
+type sizes struct {
+	download, remotezip, stages, serveOne, serveMany, extract []string
+}
+
+var (
+	fullSize = sizes{
+		serveOne:  []string{"-jobs", "1000", "-callers", "500"},
+		serveMany: []string{"-pipelines", "50", "-jobs", "1000", "-callers", "10"},
+		extract:   []string{"-benchtime", "5x"},
+	}
+	smokeSize = sizes{
+		download:  []string{"-size", fmt.Sprint(64 << 20)},
+		remotezip: []string{"-size", fmt.Sprint(64 << 20), "-entries", "2000"},
+		stages:    []string{"-pairs", "10", "-resolve-runs", "2", "-config-runs", "3", "-fanout", "4"},
+		serveOne:  []string{"-jobs", "200", "-callers", "50"},
+		serveMany: []string{"-pipelines", "5", "-jobs", "200", "-callers", "10"},
+		extract:   []string{"-benchtime", "1x"},
+	}
+)
+
 // runAll builds the benchmark programs and runs every benchmark runs
 // times; a benchmark that fails is recorded, and the others go on.
-func runAll(ctx context.Context, runs int) figures.Result {
-	var res figures.Result
-	bin, err := os.MkdirTemp("", "bench-report-")
+func runAll(ctx context.Context, runs int, p sizes) figures.Result {
+	var c collector
+	work, err := os.MkdirTemp("", "bench-report-")
 	if err != nil {
-		res.Errors = append(res.Errors, err.Error())
-		return res
+		c.res.Errors = append(c.res.Errors, err.Error())
+		return c.res
 	}
-	defer os.RemoveAll(bin)
-	stages, download := filepath.Join(bin, "stages"), filepath.Join(bin, "downloadbench")
-	for _, p := range [][2]string{{stages, "./bench/stages"}, {download, "./bench/downloadbench"}} {
-		if err := goBuild(ctx, p[0], p[1]); err != nil {
-			res.Errors = append(res.Errors, err.Error())
-			return res
+	defer os.RemoveAll(work)
+	tmp := filepath.Join(work, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		c.res.Errors = append(c.res.Errors, err.Error())
+		return c.res
+	}
+	c.env = append(os.Environ(), "TMPDIR="+tmp)
+	bin := func(name string) string { return filepath.Join(work, name) }
+	log.Print("building the benchmark programs and pipeline-artifacts…")
+	for _, name := range []string{"stages", "downloadbench", "remotezip", "serve"} {
+		if err := goBuild(ctx, bin(name), "./bench/"+name); err != nil {
+			c.res.Errors = append(c.res.Errors, err.Error())
+			return c.res
 		}
 	}
-	log.Printf("bench/downloadbench, %s…", plural(runs, "run"))
-	res.Merge(runJSON(ctx, download, "-json", "-runs", fmt.Sprint(runs)))
+	binary := bin("pipeline-artifacts")
+	if err := buildBinary(ctx, binary); err != nil {
+		c.res.Errors = append(c.res.Errors, err.Error())
+		return c.res
+	}
+	n := fmt.Sprint(runs)
+	if _, err := exec.LookPath("curl"); err != nil {
+		c.res.Skip(curlSkipped, "skipped: curl is not installed (apt-get install -y curl)")
+	} else {
+		log.Printf("one download against curl (bench/downloadbench -vs-curl), %s…", plural(runs, "run"))
+		c.add(ctx, bin("downloadbench"), append([]string{"-vs-curl", "-json", "-runs", n}, p.download...)...)
+	}
+	log.Printf("memory and parallel ranges (bench/downloadbench), %s…", plural(runs, "run"))
+	c.add(ctx, bin("downloadbench"), append([]string{"-json", "-runs", n}, p.download...)...)
+	log.Printf("one file out of a big archive (bench/remotezip), %s…", plural(runs, "run"))
+	c.add(ctx, bin("remotezip"), append([]string{"-json", "-runs", n}, p.remotezip...)...)
 	for i := range runs {
-		log.Printf("run %d of %d: bench/stages…", i+1, runs)
-		res.Merge(runJSON(ctx, stages, "-json"))
-		log.Printf("run %d of %d: extraction (go test -bench)…", i+1, runs)
-		res.Merge(extractBench(ctx))
 		if ctx.Err() != nil {
 			break
 		}
+		log.Printf("run %d of %d: bench/stages…", i+1, runs)
+		c.add(ctx, bin("stages"), append([]string{"-json"}, p.stages...)...)
+		log.Printf("run %d of %d: bench/serve, one pipeline, then many…", i+1, runs)
+		c.add(ctx, bin("serve"), append([]string{"-json", "-binary", binary}, p.serveOne...)...)
+		c.add(ctx, bin("serve"), append([]string{"-json", "-binary", binary}, p.serveMany...)...)
+		log.Printf("run %d of %d: extraction (go test -bench)…", i+1, runs)
+		c.merge("extraction", extractBench(ctx, c.env, p.extract))
 	}
-	return res
+	return c.result()
+}
+
+// curlSkipped stands for the comparison with curl when there is no curl.
+var curlSkipped = figures.Figure{Key: "curl.ours.ratio", Section: figures.SectionCurl,
+	Name: "ours, defaults ÷ `curl -sSf -o FILE` (wall time)", Unit: "×", Digits: 2, Target: figures.AtMost(1.10, "≤ 1.10×")}
+
+// collector gathers the programs' figures run by run, and the notes of
+// each program's last run.
+type collector struct {
+	env   []string // every program's environment: TMPDIR is the report's
+	res   figures.Result
+	notes map[string][]string
+	order []string // programs with notes, in the order they first had them
+}
+
+// add runs a benchmark program whose stdout is a figures.Result; its
+// stderr (progress) passes through. A failed program's figures still count.
+func (c *collector) add(ctx context.Context, bin string, args ...string) {
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = c.env, &stdout, os.Stderr
+	runErr := cmd.Run()
+	var res figures.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || runErr != nil {
+		res.Errors = append(res.Errors, fmt.Sprintf("%s %s: %v", filepath.Base(bin), strings.Join(args, " "), errors.Join(runErr, err)))
+	}
+	c.merge(filepath.Base(bin)+" "+strings.Join(args, " "), res)
+}
+
+func (c *collector) merge(program string, res figures.Result) {
+	if len(res.Notes) > 0 {
+		if c.notes == nil {
+			c.notes = map[string][]string{}
+		}
+		if _, ok := c.notes[program]; !ok {
+			c.order = append(c.order, program)
+		}
+		c.notes[program] = res.Notes
+		res.Notes = nil
+	}
+	c.res.Merge(res)
+}
+
+// result is every figure, with the notes of every program's last run.
+func (c *collector) result() figures.Result {
+	for _, p := range c.order {
+		c.res.Notes = append(c.res.Notes, c.notes[p]...)
+	}
+	return c.res
 }
 
 func goBuild(ctx context.Context, out, pkg string) error {
@@ -110,16 +222,12 @@ func goBuild(ctx context.Context, out, pkg string) error {
 	return nil
 }
 
-// runJSON runs a benchmark program whose stdout is a figures.Result; its
-// stderr (progress) passes through. A failed program's figures still count.
-func runJSON(ctx context.Context, bin string, args ...string) figures.Result {
-	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
-	runErr := cmd.Run()
-	var res figures.Result
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || runErr != nil {
-		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", filepath.Base(bin), errors.Join(runErr, err)))
+// buildBinary builds pipeline-artifacts as README.md installs it.
+func buildBinary(ctx context.Context, out string) error {
+	cmd := figures.BuildBinary(ctx, out)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build ./cmd/pipeline-artifacts: %w", err)
 	}
-	return res
+	return nil
 }

@@ -12,24 +12,54 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 )
 
-// area is one section of BENCHMARKS.md: the figures of one issue.
+// area is one section of BENCHMARKS.md: the figures of one section key,
+// each beside its peer and against its goal.
 type area struct {
-	issue        int
+	section      string
 	title, intro string
 	after        func(io.Writer, *figures.Result) // more text after the table
 }
 
 var areas = []area{
-	{2, "Issue 2 — the spine: run stage, resolution, config",
-		"The custom-executor stages of the built binary, called the way gitlab-runner calls them " +
-			"(`examples/config.toml`), against the in-repo fake GitLab on loopback (`go run ./bench/stages`). " +
-			"For `config` on a 100-job pipeline the issue asks for the median only.", runStageText},
-	{3, "Issue 3 — the downloader",
-		"`pipeline-artifacts download` against a loopback HTTP server in one process (`bash bench/download.sh`), " +
-			"and extraction against Info-ZIP's `unzip` (`go test -run '^$' -bench 'Zip10k|Unzip10k' -benchtime 5x " +
-			"./artifacts/extract/`).", nil},
-	{4, "Issue 4 — one listing per pipeline per host",
-		"The host cache of pipeline job lists, in the same `go run ./bench/stages` run as issue 2.", nil},
+	{figures.SectionStartup, "Start-up of every stage: `run` against the floor",
+		"The `run` stage of the built binary, called the way gitlab-runner calls it (`examples/config.toml`), " +
+			"against the floor of any stage driver written in Go — a minimal Go program that only runs bash on the " +
+			"script, waits and passes the exit status on — beside bare bash and an empty Go program " +
+			"(`go run ./bench/stages`). The goal: `run` costs at most 1.2× the floor.", runStageText},
+	{figures.SectionResolve, "Resolving a pipeline; the config stage",
+		"Listing a 1,000-job pipeline's jobs at 50 ms per request, and the `config` stage of the built binary on " +
+			"loopback against the in-repo fake GitLab, in the same `go run ./bench/stages` run. For `config` on a " +
+			"100-job pipeline only the median is asked for.", nil},
+	{figures.SectionListing, "One listing per pipeline per host",
+		"The host cache of pipeline job lists, in the same `go run ./bench/stages` run: many `config` stages of " +
+			"one pipeline started at once, and a cache hit against the payload-only path.", nil},
+	{figures.SectionServe, "`serve`: a fleet's start-up burst",
+		"`pipeline-artifacts serve` against the in-repo fake GitLab on loopback (`go run ./bench/serve`): 500 jobs " +
+			"of one 1,000-job pipeline call `GET /v1/env` at once, each with its own job token; then 50 pipelines of " +
+			"1,000 jobs, 10 callers each (`-pipelines 50 -callers 10`, 500 calls). The goal: GitLab sees one listing " +
+			"per pipeline (10 pages of 100 jobs) and one token check per distinct job. Latency and memory have no " +
+			"target; the fake GitLab and the callers share the cores with the service.", nil},
+	{figures.SectionCurl, "One download against curl",
+		"`pipeline-artifacts download` and curl fetching the same 1 GiB file from a Go server that sends it with " +
+			"sendfile (`http.ServeContent` on an `*os.File`, as GitLab Workhorse and object stores do), each saving " +
+			"it to a file; before every run the served file is dropped from the page cache, and curl and ours " +
+			"alternate which goes first (`bash bench/download-vs-curl.sh`). The goal: the default download within " +
+			"1.10× of curl's wall time, and with the SHA-256 checked (GitLab's ETag) within 1.10× of " +
+			"`curl -o FILE && sha256sum FILE`. The ratios are taken within each run.", curlCPUText},
+	{figures.SectionDownload, "Download: memory while extracting, parallel ranges",
+		"`pipeline-artifacts download` against a loopback server in one process (`bash bench/download.sh`): peak " +
+			"memory while downloading and extracting a 1 GiB zip, and 8 ranged streams against one when every " +
+			"connection is capped at 25 MB/s, as object stores often cap them. The single stream with a warm page " +
+			"cache is for reference; the comparison with curl that counts is the one above.", nil},
+	{figures.SectionRemoteZip, "One file out of a big archive",
+		"`download NAME --path FILE` reads one small file out of a 1 GiB zip of 10,000 small and 16 large entries " +
+			"with HTTP Range requests (`artifacts/remotezip` through the real GitLab client), against the whole " +
+			"archive with one plain GET, from a loopback server that answers Range requests with " +
+			"`http.ServeContent` (`go run ./bench/remotezip`). The goal: at most 1% of the archive moved, and at " +
+			"most 2 MiB.", nil},
+	{figures.SectionExtract, "Extraction",
+		"Extracting a zip of 10,000 files against Info-ZIP's `unzip` (`go test -run '^$' -bench " +
+			"'Zip10k|Unzip10k' -benchtime 5x ./artifacts/extract/`).", nil},
 }
 
 // markdown renders BENCHMARKS.md.
@@ -38,7 +68,7 @@ func (s session) markdown() []byte {
 	s.header(&w)
 	for _, a := range areas {
 		fmt.Fprintf(&w, "## %s\n\n%s\n\n", a.title, a.intro)
-		figures.WriteTable(&w, s.issueFigures(a.issue))
+		figures.WriteTable(&w, s.sectionFigures(a.section))
 		if a.after != nil {
 			a.after(&w, &s.res)
 		}
@@ -50,10 +80,10 @@ func (s session) markdown() []byte {
 	return w.Bytes()
 }
 
-func (s session) issueFigures(issue int) []figures.Figure {
+func (s session) sectionFigures(section string) []figures.Figure {
 	var out []figures.Figure
 	for _, f := range s.res.Figures {
-		if f.Issue == issue {
+		if f.Section == section {
 			out = append(out, f)
 		}
 	}
@@ -65,8 +95,12 @@ func (s session) issueFigures(issue int) []figures.Figure {
 func (s session) header(w io.Writer) {
 	fmt.Fprintf(w, "# Benchmarks\n\nWritten by `bash bench/run.sh`; do not edit by hand, run it again. Every figure "+
 		"is the median over %s of the whole benchmark, with the lowest and the highest run beside it; the "+
-		"verdict judges the median against the issue's target and counts the single runs that met it.\n\n",
+		"verdict judges the median against the figure's target and counts the single runs that met it.\n\n",
 		plural(s.runs, "run"))
+	if s.smoke {
+		fmt.Fprint(w, "**SMOKE RUN** (`-smoke`): tiny sizes and few repetitions, to check that every benchmark runs "+
+			"and reports. The figures mean nothing; run `bash bench/run.sh` for real ones.\n\n")
+	}
 	var missed []string
 	for _, f := range s.res.Figures {
 		if f.Missed() {
@@ -118,27 +152,40 @@ func commit() string {
 const reproduce = "## Reproduce\n\n" +
 	"```sh\n" +
 	"bash bench/run.sh          # 3 runs by default; this one was %s and took %s\n" +
+	"RUNS=1 bash bench/run.sh   # about 5–6 minutes on 2 idle cores\n" +
 	"RUNS=5 bash bench/run.sh   # more runs\n" +
 	"```\n\n" +
-	"It needs Go, bash, curl and unzip (without curl or unzip the comparison against it is skipped; " +
-	"`apt-get install -y curl unzip`), and about 2 GiB free under `$TMPDIR`. Everything runs on loopback. " +
-	"Each benchmark also runs alone and prints one table: `go run ./bench/stages`, `bash bench/download.sh` " +
-	"(`-runs N`, medians), and the `go test -bench` line above.\n\n"
+	"It needs Go, bash, curl, sha256sum and unzip (without curl or unzip the comparison against it is skipped; " +
+	"`apt-get install -y curl unzip`), Linux for the cold page cache, and about 3.5 GiB free under `$TMPDIR` " +
+	"(the 1 GiB files are removed at the end). Everything runs on loopback. Each benchmark also runs alone and " +
+	"prints one table: `go run ./bench/stages`, `go run ./bench/serve` (`-pipelines 50 -callers 10`), " +
+	"`bash bench/download-vs-curl.sh`, `bash bench/download.sh`, `go run ./bench/remotezip` (these three take " +
+	"`-size BYTES -runs N`), and the `go test -bench` line of the extraction.\n\n"
 
 const method = "## How the figures are taken\n\n" +
 	"- **Run stage**: `pipeline-artifacts run <script> build_script` with the runner's stage variables, " +
-	"against `bash <script>` on the same script (`true`), 200 runs of each after 10 warm-up rounds, interleaved " +
-	"in rotating order with `true`, an empty Go program and `pipeline-artifacts var-name x`; one run's figure " +
-	"is the median of its 200. The runner-sized script exports 100 variables, like a generated `build_script`.\n" +
+	"against the floor (a minimal Go wrapper that runs `bash <script>`) and `bash <script>` on the same script " +
+	"(`true`), 200 runs of each after 10 warm-up rounds, interleaved in rotating order with `true`, an empty Go " +
+	"program and `pipeline-artifacts var-name x`; one run's figure is the median of its 200. Every Go program is " +
+	"built the same way (static, stripped). The runner-sized script exports 100 variables, like a generated " +
+	"`build_script`.\n" +
 	"- **Resolve**: the client's pipeline-jobs listing against the fake GitLab delaying every request by 50 ms, " +
 	"10 pages of 100 jobs, a new client per listing as every `config` process has; median of 10 listings.\n" +
 	"- **Config**: the `config` stage of the built binary with a job payload (`JOB_RESPONSE_FILE`) and " +
 	"`CUSTOM_ENV_*` as the runner composes them, 30 runs of each kind interleaved; median of 30.\n" +
 	"- **Fan-out**: 24 `config` processes of one pipeline started at once with one shared cache directory; " +
 	"the fake GitLab counts the pipeline-jobs listings it serves.\n" +
-	"- **Download**: one loopback server (Go `net/http`, the 1 GiB zip sent with sendfile); `curl -sSf -o` " +
-	"and `download --parallel 1 -o`, alternating which goes first; peak RSS is the download process's " +
-	"`ru_maxrss`; under the cap every response is paced to 25 MB/s.\n" +
+	"- **serve**: the service started fresh for each burst with `--cache-ttl 5m`; every caller sends one " +
+	"`GET /v1/env` with its own job token, all released at once; latency is to the last byte of the answer; " +
+	"peak RSS is the service's `VmHWM`, CPU time its user + system time, both from `/proc`.\n" +
+	"- **Against curl**: one 1 GiB file of incompressible bytes; before every run the output file is removed " +
+	"and the served file is written out and dropped from the page cache (`posix_fadvise(POSIX_FADV_DONTNEED)`, " +
+	"which needs no root and leaves other processes' pages alone); wall time from start to exit, user and " +
+	"system time of the client processes (`curl` plus `sha256sum` for the verified pair).\n" +
+	"- **Memory, parallel ranges**: one loopback server (Go `net/http`, the 1 GiB zip sent with sendfile); peak " +
+	"RSS is the download process's `ru_maxrss`; under the cap every response is paced to 25 MB/s.\n" +
+	"- **One file out of a big archive**: bytes are the response bodies the server sent, counted in the server; " +
+	"time is from opening the archive to the file's last byte, through a real GitLab client.\n" +
 	"- **Extraction**: `BenchmarkExtractZip10k` and `BenchmarkUnzip10k` " +
 	"(`artifacts/extract/extract_bench_test.go`) on the same zip of 10,000 deflated text files of 1–7 KiB in " +
 	"100 directories, 5 extractions each per run into a fresh directory, removal outside the timer.\n" +

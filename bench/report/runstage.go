@@ -20,17 +20,35 @@ func runStageText(w io.Writer, r *figures.Result) {
 		m[key] = f.Median()
 	}
 	const target = 1.20
+	verdict := "within"
+	if m["run.floorratio"] > target {
+		verdict = "over"
+	}
+	extra, more := m["run.run"]-m["run.floor"], "more"
+	if extra < 0 {
+		extra, more = -extra, "less"
+	}
 	fmt.Fprintf(w, "\n### The run stage against the floor\n\n"+
-		"A job calls `run` 4 to 9 times (at least `prepare_script`, `get_sources`, `build_script`, "+
-		"`cleanup_file_variables`). Any wrapper written in Go pays for a Go process to start and for bash to start: "+
-		"the floor — a Go program that only execs bash on the script, waits and passes the status on — takes "+
-		"%.2f ms here (bash alone %.2f ms, an empty Go program %.2f ms, exec of `true` %.2f ms). `run` takes "+
-		"%.2f ms: **%.2f× the floor** (target ≤ %.2f×), %.2f ms more per stage, %.1f–%.1f ms per job. "+
-		"Where our time goes (medians): the binary starting, parsing its flags and exiting without running "+
-		"anything takes %.2f ms, of which %.2f ms is package initialisation; the rest (fork/exec of bash from Go, "+
-		"signals, the exit code) %.2f ms.\n",
+		"A job calls `run` 4 to 9 times (at least `prepare_script`, `get_sources`, `build_script` and "+
+		"`cleanup_file_variables`). Any stage driver written in Go pays for a Go process to start and then for "+
+		"bash to start. The floor is exactly that: a Go program that only runs bash on the script, waits and "+
+		"passes the exit status on. It takes %.2f ms here; for scale, bash alone takes %.2f ms, an empty Go "+
+		"program %.2f ms and exec of `true` %.2f ms.\n\n"+
+		"`run` takes %.2f ms: **%.2f× the floor**, %s the goal of ≤ %.2f×. That is %.2f ms %s than the floor "+
+		"per stage, %.1f–%.1f ms per job.\n\n"+
+		"Where `run`'s time goes (medians): the binary starting, parsing its flags and exiting without running "+
+		"anything takes %.2f ms, of which %.2f ms is package initialisation; the rest beyond bash itself "+
+		"(fork/exec of bash from Go, signal handling, the exit code) %s.\n",
 		m["run.floor"], m["run.bash"], m["run.emptygo"], m["run.true"],
-		m["run.run"], m["run.floorratio"], target, m["run.run"]-m["run.floor"],
-		4*(m["run.run"]-m["run.floor"]), 9*(m["run.run"]-m["run.floor"]),
-		m["run.startup"], m["run.init"], m["run.rest"])
+		m["run.run"], m["run.floorratio"], verdict, target, extra, more, 4*extra, 9*extra,
+		m["run.startup"], m["run.init"], rest(m["run.rest"]))
+}
+
+// rest words the remainder of run's time, which noise can make negative
+// when it is small.
+func rest(ms float64) string {
+	if ms < 0 {
+		return fmt.Sprintf("is lost in the noise (%.2f ms)", ms)
+	}
+	return fmt.Sprintf("takes %.2f ms", ms)
 }

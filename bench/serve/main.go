@@ -1,10 +1,13 @@
 // Command serve measures `pipeline-artifacts serve` under a fleet's start-up
 // burst, on loopback: many jobs call GET /v1/env at once, each with its own
 // job token, against a fake GitLab. It prints p50/p99 latency, the service's
-// peak RSS, and what GitLab saw.
+// peak RSS, and what GitLab saw: the goal is one listing of each pipeline
+// (10 pages of 100 jobs) and one token check per distinct job, however many
+// calls come at once. Run it from the repository root:
 //
-//	go run ./bench/serve                      # 1 pipeline of 1,000 jobs, 500 callers
-//	go run ./bench/serve -pipelines 50 -callers 10
+//	go run ./bench/serve                           # 1 pipeline of 1,000 jobs, 500 callers
+//	go run ./bench/serve -pipelines 50 -callers 10 # 50 pipelines, 500 callers in all
+//	go run ./bench/serve -json                     # the figures for bench/report
 package main
 
 import (
@@ -21,11 +24,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/bench/internal/figures"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 )
 
@@ -35,49 +40,63 @@ func main() {
 	pipelines := flag.Int("pipelines", 1, "pipelines asking at once")
 	jobs := flag.Int("jobs", 1000, "jobs per pipeline")
 	callers := flag.Int("callers", 500, "jobs per pipeline that call /v1/env at once")
-	binary := flag.String("binary", "", "pipeline-artifacts to run (default: go build ./cmd/pipeline-artifacts)")
+	binary := flag.String("binary", "", "pipeline-artifacts to run (default: build ./cmd/pipeline-artifacts as README.md installs it)")
+	asJSON := flag.Bool("json", false, "print the figures as JSON (for bench/report) instead of a table")
 	flag.Parse()
-	if err := run(*pipelines, *jobs, *callers, *binary); err != nil {
+	rep, err := run(*pipelines, *jobs, *callers, *binary)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/serve:", err)
+		rep.Errors = append(rep.Errors, "bench/serve: "+err.Error())
+	}
+	if *asJSON {
+		if err := rep.WriteJSON(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/serve:", err)
+		}
+	} else {
+		figures.WriteTable(os.Stdout, rep.Figures)
+	}
+	if len(rep.Errors) > 0 || slices.ContainsFunc(rep.Figures, figures.Figure.Missed) {
 		os.Exit(1)
 	}
 }
 
-func run(pipelines, jobs, callers int, binary string) error {
-	if callers > jobs {
-		return errors.New("-callers must not exceed -jobs")
+func run(pipelines, jobs, callers int, binary string) (figures.Result, error) {
+	if pipelines < 1 || callers < 1 || callers > jobs {
+		return figures.Result{}, errors.New("-pipelines and -callers must be at least 1, and -callers must not exceed -jobs")
 	}
 	if binary == "" {
 		dir, err := os.MkdirTemp("", "bench-serve")
 		if err != nil {
-			return err
+			return figures.Result{}, err
 		}
 		defer os.RemoveAll(dir)
 		binary = filepath.Join(dir, "pipeline-artifacts")
-		if out, err := exec.Command("go", "build", "-o", binary, "./cmd/pipeline-artifacts").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, "bench/serve: building pipeline-artifacts…")
+		build := figures.BuildBinary(context.Background(), binary)
+		if out, err := build.CombinedOutput(); err != nil {
+			return figures.Result{}, fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
 	gl, stop, err := startGitLab()
 	if err != nil {
-		return err
+		return figures.Result{}, err
 	}
 	defer stop()
 	tokens := seed(gl, pipelines, jobs, callers)
 	svc, err := startService(binary, gl.URL)
 	if err != nil {
-		return err
+		return figures.Result{}, err
 	}
 	defer svc.stop()
 	lat, wall, failed := burst(svc.url, tokens)
 	slices.Sort(lat)
-	fmt.Printf("pipelines=%d jobs/pipeline=%d concurrent callers=%d\n", pipelines, jobs, len(tokens))
-	fmt.Printf("latency p50=%s p99=%s max=%s wall=%s failed=%d\n", pct(lat, 50), pct(lat, 99), lat[len(lat)-1], wall.Round(time.Millisecond), failed)
-	fmt.Printf("service peak RSS=%s CPU=%s (the rest of the wall time is the fake GitLab and the callers on the same cores)\n",
-		peakRSS(svc.cmd.Process.Pid), cpuTime(svc.cmd.Process.Pid))
-	fmt.Printf("GitLab saw: %d job-list pages, %d bridges calls, %d token checks (GET /job)\n",
-		gl.Count(gitlabtest.RouteJobs), gl.Count(gitlabtest.RouteBridges), gl.Count(gitlabtest.RouteJob))
-	return nil
+	m := measured{pipelines: pipelines, jobs: jobs, calls: len(tokens), lat: lat, wall: wall, failed: failed,
+		rssKiB: peakRSSKiB(svc.cmd.Process.Pid), cpu: cpuTime(svc.cmd.Process.Pid),
+		pages: gl.Count(gitlabtest.RouteJobs), bridges: gl.Count(gitlabtest.RouteBridges), checks: gl.Count(gitlabtest.RouteJob)}
+	fmt.Fprintf(os.Stderr, "bench/serve: %d pipeline(s) of %d jobs, %d calls at once: p50 %s, p99 %s, %d failed; "+
+		"GitLab saw %d job-list pages, %d bridges listings, %d token checks\n",
+		pipelines, jobs, len(tokens), pct(lat, 50), pct(lat, 99), failed, m.pages, m.bridges, m.checks)
+	return m.figures(), nil
 }
 
 func startGitLab() (*gitlabtest.Server, func(), error) {
@@ -189,34 +208,39 @@ func pct(sorted []time.Duration, p int) time.Duration {
 	return sorted[(len(sorted)-1)*p/100].Round(100 * time.Microsecond)
 }
 
-// peakRSS reads the process's high-water mark (Linux /proc; "unknown" elsewhere).
-func peakRSS(pid int) string {
+// peakRSSKiB reads the process's high-water mark from Linux /proc; it is
+// -1 where there is none.
+func peakRSSKiB(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return "unknown"
+		return -1
 	}
-	for _, l := range strings.Split(string(b), "\n") {
+	for l := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			return strings.TrimSpace(v)
+			if kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+				return kib
+			}
 		}
 	}
-	return "unknown"
+	return -1
 }
 
-// cpuTime reads the process's user+system CPU time (Linux /proc; "unknown"
-// elsewhere). USER_HZ is 100 on every Linux the bench runs on.
-func cpuTime(pid int) string {
+// cpuTime reads the process's user+system CPU time from Linux /proc; it is
+// -1 where there is none. USER_HZ is 100 on every Linux the bench runs on.
+func cpuTime(pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return "unknown"
+		return -1
 	}
 	i := strings.LastIndexByte(string(b), ')')
 	f := strings.Fields(string(b)[i+1:])
 	if len(f) < 13 {
-		return "unknown"
+		return -1
 	}
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	return (time.Duration(utime+stime) * 10 * time.Millisecond).String()
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

@@ -16,10 +16,10 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/runnersim"
 )
 
-// configJobs is the pipeline size of issue 2's config figure.
+// configJobs is the pipeline size of the config stage's figures.
 const configJobs = 100
 
-// Issue 4: a cache hit makes config no slower than the payload-only path.
+// A cache hit must make config no slower than the payload-only path.
 // Medians of 30 runs on 2 cores move by a few percent between runs.
 const cacheHitNoise = 1.05
 
@@ -180,11 +180,11 @@ func (b *bench) configKinds(ctx context.Context, spec runnersim.Spec, all []runn
 
 func (b *bench) reportConfig(api, payload, payloadFull, hit time.Duration) {
 	n := fmt.Sprintf(" (median of %d)", b.configRuns)
-	b.addMS(2, "config.api", fmt.Sprintf("config, %d-job pipeline, loopback, the job token lists it, cache off", configJobs)+n, api)
-	b.addMS(2, "config.payload", "config, payload only (3 declared dependencies, no job token, no API call)"+n, payload)
-	b.addMS(4, "config.hit", "config, cache hit (warm cache, TTL 1h)"+n, hit)
-	b.addRatio(4, "config.hit.ratio", "config, cache hit / payload only", hit, payload,
+	b.addMS(figures.SectionResolve, "config.api", fmt.Sprintf("config, %d-job pipeline, loopback, the job token lists it, cache off", configJobs)+n, api)
+	b.addMS(figures.SectionResolve, "config.payload", "config, payload only (3 declared dependencies, no job token, no API call)"+n, payload)
+	b.addMS(figures.SectionListing, "config.hit", "config, cache hit (warm cache, TTL 1h)"+n, hit)
+	b.addRatio(figures.SectionListing, "config.hit.ratio", "config, cache hit / payload only", hit, payload,
 		figures.AtMost(cacheHitNoise, fmt.Sprintf("≤ payload only (≤ %.2f×, noise)", cacheHitNoise)))
-	b.addMS(4, "config.payloadfull", fmt.Sprintf("config, payload only with all %d siblings declared (same output as a hit)", configJobs-1)+n, payloadFull)
-	b.addRatio(4, "config.hit.fullratio", "config, cache hit / payload only with all siblings declared", hit, payloadFull, nil)
+	b.addMS(figures.SectionListing, "config.payloadfull", fmt.Sprintf("config, payload only with all %d siblings declared (same output as a hit)", configJobs-1)+n, payloadFull)
+	b.addRatio(figures.SectionListing, "config.hit.fullratio", "config, cache hit / payload only with all siblings declared", hit, payloadFull, nil)
 }

@@ -5,9 +5,9 @@
 //	go run ./bench/stages        # a markdown table
 //	go run ./bench/stages -json  # the figures for bench/report
 //
-// It builds the binary (without -race), then measures the speed targets of
-// issue 2 ("Speed") and issue 4 ("Measured"): the run stage's overhead over
-// bash and what it is made of, resolving a 1,000-job pipeline at 50 ms per
+// It builds the binary (without -race), then measures: the run stage against
+// the floor of any Go wrapper (a minimal one that only runs bash) and what
+// its cost is made of, resolving a 1,000-job pipeline at 50 ms per
 // request, the config stage's median on loopback (API, payload only, cache
 // hit), and how many pipeline-jobs listings GitLab sees when many config
 // stages of one pipeline start at once. One run takes well under a minute

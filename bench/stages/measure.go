@@ -79,13 +79,13 @@ func measure(kinds []kind, runs, warmup int) ([]time.Duration, error) {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 // addMS records a duration, in milliseconds.
-func (b *bench) addMS(issue int, key, name string, d time.Duration) {
-	b.rep.Add(figures.Figure{Key: key, Issue: issue, Name: name, Unit: "ms", Digits: 2}, msFloat(d))
+func (b *bench) addMS(section, key, name string, d time.Duration) {
+	b.rep.Add(figures.Figure{Key: key, Section: section, Name: name, Unit: "ms", Digits: 2}, msFloat(d))
 }
 
 // addRatio records x / y.
-func (b *bench) addRatio(issue int, key, name string, x, y time.Duration, target *figures.Target) {
-	b.rep.Add(figures.Figure{Key: key, Issue: issue, Name: name, Unit: "×", Digits: 2, Target: target}, float64(x)/float64(y))
+func (b *bench) addRatio(section, key, name string, x, y time.Duration, target *figures.Target) {
+	b.rep.Add(figures.Figure{Key: key, Section: section, Name: name, Unit: "×", Digits: 2, Target: target}, float64(x)/float64(y))
 }
 
 func msFloat(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -74,20 +74,20 @@ func (b *bench) runStage(ctx context.Context) error {
 func (b *bench) reportRunStage(m []time.Duration, pkgInit time.Duration) {
 	bash, run, exe, goEmpty, start, sizedBash, sizedRun, floor := m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
 	n := fmt.Sprintf(" (median of %d)", b.pairs)
-	b.addMS(2, "run.bash", "run stage: `bash <script>`, the script is `true`"+n, bash)
-	b.addMS(2, "run.run", "run stage: `pipeline-artifacts run <script> build_script`, same script"+n, run)
-	b.addMS(2, "run.floor", "run stage: the floor, a minimal Go wrapper (exec bash on the script, wait, pass the status)"+n, floor)
-	b.addRatio(2, "run.floorratio", "run stage: ratio run / floor", run, floor,
+	b.addMS(figures.SectionStartup, "run.bash", "run stage: `bash <script>`, the script is `true`"+n, bash)
+	b.addMS(figures.SectionStartup, "run.run", "run stage: `pipeline-artifacts run <script> build_script`, same script"+n, run)
+	b.addMS(figures.SectionStartup, "run.floor", "run stage: the floor, a minimal Go wrapper (exec bash on the script, wait, pass the status)"+n, floor)
+	b.addRatio(figures.SectionStartup, "run.floorratio", "run stage: ratio run / floor", run, floor,
 		figures.AtMost(runFloorTarget, fmt.Sprintf("≤ %.2f×", runFloorTarget)))
-	b.addRatio(2, "run.ratio", "run stage: ratio run / bash (for reference; no wrapper process can approach 1×)", run, bash, nil)
-	b.addMS(2, "run.overhead", "run stage: overhead per stage (run − bash)", run-bash)
-	b.addMS(2, "run.true", "run stage, breakdown: exec of `true` (any wrapper pays this)"+n, exe)
-	b.addMS(2, "run.emptygo", "run stage, breakdown: an empty Go program (`func main() {}`)"+n, goEmpty)
-	b.addMS(2, "run.startup", "run stage, breakdown: binary start-up (`pipeline-artifacts var-name x`: start, parse flags, exit, no child)"+n, start)
-	b.addMS(2, "run.init", fmt.Sprintf("run stage, breakdown: package init, part of the start-up (GODEBUG=inittrace=1, median of %d)", initRuns), pkgInit)
-	b.addMS(2, "run.rest", "run stage, breakdown: rest (run − start-up − bash: fork/exec of bash from Go, signals, exit code)", run-start-bash)
-	b.addRatio(2, "run.sized.ratio", "run stage: ratio with a runner-sized script (100 exports)", sizedRun, sizedBash, nil)
-	b.addMS(2, "run.sized.overhead", "run stage: overhead per stage with the runner-sized script", sizedRun-sizedBash)
+	b.addRatio(figures.SectionStartup, "run.ratio", "run stage: ratio run / bash (for reference; no wrapper process can approach 1×)", run, bash, nil)
+	b.addMS(figures.SectionStartup, "run.overhead", "run stage: overhead per stage (run − bash)", run-bash)
+	b.addMS(figures.SectionStartup, "run.true", "run stage, breakdown: exec of `true` (any wrapper pays this)"+n, exe)
+	b.addMS(figures.SectionStartup, "run.emptygo", "run stage, breakdown: an empty Go program (`func main() {}`)"+n, goEmpty)
+	b.addMS(figures.SectionStartup, "run.startup", "run stage, breakdown: binary start-up (`pipeline-artifacts var-name x`: start, parse flags, exit, no child)"+n, start)
+	b.addMS(figures.SectionStartup, "run.init", fmt.Sprintf("run stage, breakdown: package init, part of the start-up (GODEBUG=inittrace=1, median of %d)", initRuns), pkgInit)
+	b.addMS(figures.SectionStartup, "run.rest", "run stage, breakdown: rest (run − start-up − bash: fork/exec of bash from Go, signals, exit code)", run-start-bash)
+	b.addRatio(figures.SectionStartup, "run.sized.ratio", "run stage: ratio with a runner-sized script (100 exports)", sizedRun, sizedBash, nil)
+	b.addMS(figures.SectionStartup, "run.sized.overhead", "run stage: overhead per stage with the runner-sized script", sizedRun-sizedBash)
 	b.rep.Note("run stage, the binary: %s.", describeBinary(b.binary))
 }
 

@@ -1,6 +1,6 @@
 // Package figures is how the benchmark programs under bench/ hand over what
 // they measured: a Result of named figures, each with one value per run and
-// the issue's target, as JSON for bench/report and as a markdown table for
+// the goal set for it, as JSON for bench/report and as a markdown table for
 // a person.
 package figures
 
@@ -12,11 +12,11 @@ import (
 	"slices"
 )
 
-// Target is an issue's goal for a figure, judged on the median.
+// Target is the goal set for a figure, judged on the median.
 type Target struct {
 	Op    string  `json:"op"` // "<=", ">=" or "=="
 	Value float64 `json:"value"`
-	Text  string  `json:"text"` // as the issue words it
+	Text  string  `json:"text"` // as the goal is worded
 }
 
 // AtMost, AtLeast and Exactly make targets; text is what the table shows.
@@ -36,11 +36,25 @@ func (t *Target) Met(v float64) bool {
 	}
 }
 
+// Sections of BENCHMARKS.md: what a figure is about, which decides where
+// bench/report shows it.
+const (
+	SectionStartup   = "startup"   // the run stage against the floor of any Go wrapper
+	SectionResolve   = "resolve"   // listing a pipeline's jobs; the config stage
+	SectionListing   = "listing"   // one listing per pipeline per host: the cache, fan-out
+	SectionServe     = "serve"     // the serve service under a fleet's start-up burst
+	SectionCurl      = "curl"      // one download against curl
+	SectionCurlCPU   = "curl.cpu"  // the same runs' user and system CPU time
+	SectionDownload  = "download"  // memory while extracting; parallel ranges
+	SectionRemoteZip = "remotezip" // one file out of a big archive by Range reads
+	SectionExtract   = "extract"   // extraction against unzip
+)
+
 // Figure is one measured quantity. Key identifies it across runs and
 // programs; Values holds one value per run.
 type Figure struct {
 	Key     string    `json:"key"`
-	Issue   int       `json:"issue"`
+	Section string    `json:"section"`
 	Name    string    `json:"name"`
 	Unit    string    `json:"unit"`   // "ms", "×", "MB/s", …
 	Digits  int       `json:"digits"` // decimals shown
