@@ -13,11 +13,6 @@ import (
 // a byte beyond the best offset reached.
 const maxIdleAttempts = 3
 
-// maxIdleRounds bounds the rounds in a row that end without a byte beyond
-// the best offset reached: a server that cuts every body at the same byte,
-// or ignores Range and cuts again, makes attempts forever otherwise.
-const maxIdleRounds = 3
-
 // doResumable runs u under the client's retry policy, and runs it again for
 // as long as rounds make progress: the policy's budget is for failures in a
 // row, and a long download on a flaky network that keeps moving should not
@@ -26,10 +21,9 @@ const maxIdleRounds = 3
 // server that sends the same prefix again and again moves nothing forward.
 //
 // A response whose headers never came (the transport's header timeout) is
-// a stall like a body that stops, and is retried here, since the policy
-// takes it for a deadline.
+// a stall like a body that stops: the policy retries it like any other, and
+// giving up names it.
 func (t *transfer) doResumable(ctx context.Context, u gitlab.Unit, best func() int64) error {
-	idle := 0
 	for {
 		before := best()
 		err := t.c.Do(ctx, u)
@@ -41,16 +35,14 @@ func (t *transfer) doResumable(ctx context.Context, u gitlab.Unit, best func() i
 			return err
 		}
 		if best() > before {
-			idle = 0
 			t.debugf("retrying %s after progress to byte %d: %v", t.o.Job, best(), err)
 			continue
 		}
-		// A round of the policy's retries without progress ends the
-		// download, as it always did; stalled headers get a few rounds.
-		if idle++; !stalled || idle >= maxIdleRounds {
-			return t.noProgress(err, before, stalled, idle)
-		}
-		t.debugf("retrying %s: no response headers: %v", t.o.Job, err)
+		// A whole round of the policy's retries without a byte beyond
+		// the best offset ends the download: a server that cuts every
+		// body at the same byte, ignores Range and cuts again, or never
+		// sends its headers, would otherwise be asked until --timeout.
+		return t.noProgress(err, before, stalled)
 	}
 }
 
@@ -58,10 +50,10 @@ func (t *transfer) doResumable(ctx context.Context, u gitlab.Unit, best func() i
 // attempts stopped bringing new bytes.
 var errNoProgress = errors.New("no progress")
 
-func (t *transfer) noProgress(err error, at int64, stalled bool, rounds int) error {
+func (t *transfer) noProgress(err error, at int64, stalled bool) error {
 	if stalled {
-		return fmt.Errorf("%w: the server sent no response headers within %v, %d times in a row: %w",
-			errNoProgress, t.o.StallTimeout, rounds, err)
+		return fmt.Errorf("%w: the server sent no response headers within %v on any attempt (a stall, not the --timeout deadline): %w",
+			errNoProgress, t.o.StallTimeout, err)
 	}
 	return fmt.Errorf("%w beyond byte %d: %w", errNoProgress, at, err)
 }

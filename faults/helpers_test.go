@@ -31,7 +31,7 @@ const (
 	adminToken = "glpat-FAULTS-ADMIN-never-in-a-job"
 
 	// deadline bounds every wait on a condition; nothing should come near it.
-	deadline = 20 * time.Second
+	deadline = 60 * time.Second
 )
 
 // secrets are the values no output of ours may ever contain.
