@@ -35,7 +35,7 @@ func TestFaultJobStart(t *testing.T) {
 			t.Errorf("the job lacks its declared dependency or manifest:\n%s", out)
 		}
 		if w := warnings(res.Stage("config").Stderr); len(w) != 1 {
-			t.Errorf("config printed %d warning lines, want exactly one (CONTRACT.md: \"one warning line in the job log\"):\n%s", len(w), strings.Join(w, "\n"))
+			t.Errorf("config printed %d warning lines, want exactly one (README: \"one warning line in its log\"):\n%s", len(w), strings.Join(w, "\n"))
 		}
 	})
 
@@ -70,7 +70,7 @@ func TestFaultJobStart(t *testing.T) {
 			t.Errorf("want exactly the declared dependency build:\n%s", out)
 		}
 		if w := warnings(res.Stage("config").Stderr); len(w) != 1 {
-			t.Errorf("config printed %d warning lines, want exactly one (CONTRACT.md: \"one warning line in the job log\"):\n%s", len(w), strings.Join(w, "\n"))
+			t.Errorf("config printed %d warning lines, want exactly one (README: \"one warning line in its log\"):\n%s", len(w), strings.Join(w, "\n"))
 		}
 	})
 }

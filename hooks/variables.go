@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Names and prefixes of the variables every job gets (see CONTRACT.md).
+// Names and prefixes of the variables every job gets (README.md, "What every job gets").
 const (
 	URLPrefix      = "ARTIFACT_URL_"
 	JobIDPrefix    = "ARTIFACT_JOB_ID_"
