@@ -134,12 +134,12 @@ func newOutput(o *Options) (*output, error) {
 			return nil, fmt.Errorf("output %s is a directory", o.Output)
 		}
 		// Like Dest, a missing parent directory is created only at commit.
-		s.dir, s.prefix, s.perm = nearestExisting(filepath.Dir(o.Output)), "."+filepath.Base(o.Output)+".", 0o666
+		s.dir, s.prefix, s.perm = NearestExisting(filepath.Dir(o.Output)), "."+filepath.Base(o.Output)+".", 0o666
 	default:
 		// Inside Dest, or the nearest directory above it that exists: on
 		// the same file system as what we extract, and nothing is created
 		// (Dest least of all) before the extraction commits.
-		s.dir, s.prefix = nearestExisting(o.Dest), ".pipeline-artifacts-"
+		s.dir, s.prefix = NearestExisting(o.Dest), ".pipeline-artifacts-"
 	}
 	return &output{o: o, sink: s}, nil
 }
@@ -173,8 +173,11 @@ func (out *output) deliver(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// nearestExisting is dir, or its closest ancestor that exists.
-func nearestExisting(dir string) string {
+// NearestExisting is dir, or its closest ancestor that exists: where a
+// temporary file can wait, on the same file system, without creating dir
+// before the download is complete (nothing is created at a destination
+// until the commit).
+func NearestExisting(dir string) string {
 	dir = filepath.Clean(dir)
 	for {
 		_, err := os.Lstat(dir)

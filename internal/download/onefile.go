@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,7 +93,7 @@ func oneFile(ctx context.Context, o *Options, t target, u string, out *Outcome) 
 func saveEntry(ctx context.Context, o *Options, a *remotezip.Archive, e remotezip.Entry) (int64, string, error) {
 	dir := os.TempDir()
 	if o.Output != "-" {
-		dir = nearestExisting(filepath.Dir(o.Output))
+		dir = artifacts.NearestExisting(filepath.Dir(o.Output))
 	}
 	f, err := os.OpenFile(filepath.Join(dir, ".pipeline-artifacts-"+rand.Text()[:12]+".part"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -140,18 +139,4 @@ func deliver(o *Options, f *os.File, e remotezip.Entry) error {
 		return err
 	}
 	return os.Rename(f.Name(), o.Output)
-}
-
-// nearestExisting is dir, or its closest ancestor that exists: where a
-// temporary file can wait, on the same file system, without creating dir.
-func nearestExisting(dir string) string {
-	dir = filepath.Clean(dir)
-	for {
-		_, err := os.Lstat(dir)
-		parent := filepath.Dir(dir)
-		if err == nil || !errors.Is(err, fs.ErrNotExist) || parent == dir {
-			return dir
-		}
-		dir = parent
-	}
 }
