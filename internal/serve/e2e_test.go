@@ -150,21 +150,22 @@ func TestSeedEndpointServesArchivesOfTheFamily(t *testing.T) {
 				{"a child pipeline's archive", "pipelines/7002/artifacts?job=docs", deployToken, string(s.zip)},
 				{"the parent's archive, asked from the child", "pipelines/7001/artifacts?job=build", s.childToken, string(s.zip)},
 			}
-			if c.profile.PublicArtifactsTakeJobToken() {
-				// One file goes through GitLab's single-file route, which
-				// refuses a job token on EE without a licence
-				// (https://docs.gitlab.com/api/job_artifacts/).
-				cases = append(cases, struct{ name, path, token, want string }{
-					"one file of it", "pipelines/7001/artifacts/public/index.html?job=build", deployToken, "<h1>hello</h1>"})
-			}
+			// One file is read by ranges from the runner route, which takes
+			// a job token on every tier.
+			cases = append(cases, struct{ name, path, token, want string }{
+				"one file of it", "pipelines/7001/artifacts/public/index.html?job=build", deployToken, "<h1>hello</h1>"})
 			for _, k := range cases {
 				code, body := get(t, svc.URL+"/api/v4/projects/42/"+k.path, k.token)
 				if code != http.StatusOK || body != k.want {
 					t.Errorf("%s: %d, %d bytes, want 200 and %d bytes", k.name, code, len(body), len(k.want))
 				}
 			}
-			if n := s.gl.Count(gitlabtest.RouteRunnerArtifacts); n != 3 {
-				t.Errorf("GitLab's runner route saw %d downloads, want 3", n)
+			whole, ranged := runnerReads(s.gl)
+			if whole != 3 || ranged == 0 {
+				t.Errorf("GitLab's runner route saw %d whole downloads and %d ranged reads, want 3 and some", whole, ranged)
+			}
+			if n := s.gl.Count(gitlabtest.RouteArtifactFile); n != 0 {
+				t.Errorf("the single-file route (job tokens refused on EE Free) saw %d requests", n)
 			}
 			if n := s.gl.Count(gitlabtest.RouteArtifacts); n != 0 {
 				t.Errorf("the public archive route (job tokens refused on EE Free) saw %d requests", n)

@@ -56,19 +56,35 @@ func (s *Service) observe(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, fields: logrus.Fields{}}
+		defer func() {
+			// A handler aborts a broken stream with http.ErrAbortHandler:
+			// still logged and counted, then passed on to net/http.
+			if p := recover(); p != nil {
+				s.record(route, rec, start, true)
+				panic(p)
+			}
+		}()
 		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec)))
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		d := time.Since(start)
-		s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
-		s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
-		if route == "healthz" || route == "readyz" {
-			return
-		}
-		rec.fields["route"], rec.fields["status"], rec.fields["duration_ms"] = route, rec.status, d.Milliseconds()
-		s.cfg.Log.WithFields(rec.fields).Info("request")
+		s.record(route, rec, start, false)
 	})
+}
+
+// record counts and logs one finished (or aborted) request.
+func (s *Service) record(route string, rec *statusRecorder, start time.Time, aborted bool) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	d := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+	s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
+	if route == "healthz" || route == "readyz" {
+		return
+	}
+	rec.fields["route"], rec.fields["status"], rec.fields["duration_ms"] = route, rec.status, d.Milliseconds()
+	if aborted {
+		rec.fields["aborted"] = true
+	}
+	s.cfg.Log.WithFields(rec.fields).Info("request")
 }
 
 // setLogFields adds the caller to the request's log line.

@@ -101,3 +101,35 @@ func TestWarnMasksTheRequestsJobToken(t *testing.T) {
 		t.Errorf("log: %s", buf.String())
 	}
 }
+
+func TestAttachmentNamesOnlyTheBaseNameSafely(t *testing.T) {
+	cases := []struct{ name, entry, want string }{
+		{"a plain name", "dist/app.tar", "attachment; filename=app.tar"},
+		{"a name with a space", "dist/my app.txt", `attachment; filename="my app.txt"`},
+		{"quotes and control characters", "x/a\"b\r\nc", `attachment; filename=a_b__c`},
+		{"a name beyond ASCII", "docs/résumé.pdf", "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := attachment(c.entry); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestHoldBackPassesTheLastByteOnlyOnRelease(t *testing.T) {
+	var out strings.Builder
+	h := &holdBack{w: &out, room: 4}
+	for _, p := range []string{"ab", "cd", "e", "XYZ"} { // 3 bytes more than declared
+		if n, err := h.Write([]byte(p)); n != len(p) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", p, n, err)
+		}
+	}
+	if out.String() != "abcd" {
+		t.Fatalf("before release: %q", out.String())
+	}
+	if err := h.release(); err != nil || out.String() != "abcde" {
+		t.Errorf("after release: %q, %v", out.String(), err)
+	}
+}
