@@ -196,14 +196,29 @@ func (rv resolver) pipeline(ctx context.Context, projectID string, pipelineID in
 		return listing{Bridges: b}, err
 	}
 	fetch := func() (listing, string, error) {
+		if !withBridges {
+			return rv.first(ctx, projectID, pipelineID, jobs)
+		}
+		// Jobs and trigger jobs are listed at once: they do not depend on
+		// each other, and the trigger jobs may take two requests of their
+		// own (/trigger_jobs, then /bridges before GitLab 19.2).
+		type answer struct {
+			l   listing
+			err error
+		}
+		bc := make(chan answer, 1)
+		go func() {
+			b, _, err := rv.first(ctx, projectID, pipelineID, bridges)
+			bc <- answer{b, err}
+		}()
 		out, used, err := rv.first(ctx, projectID, pipelineID, jobs)
-		if err != nil || !withBridges {
+		b := <-bc
+		if err != nil {
 			return out, used, err
 		}
-		b, _, err := rv.first(ctx, projectID, pipelineID, bridges)
-		out.Bridges = b.Bridges
-		if err != nil {
-			out.BridgesErr, out.BridgesRefused = err.Error(), allRefused(err)
+		out.Bridges = b.l.Bridges
+		if b.err != nil {
+			out.BridgesErr, out.BridgesRefused = b.err.Error(), allRefused(b.err)
 		}
 		return out, used, nil
 	}

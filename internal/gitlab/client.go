@@ -189,7 +189,6 @@ func parseBase(raw string) (*url.URL, error) {
 // such as JOB-TOKEN across hosts; see docs/gitlab.md, "Redirects").
 func newHTTPClient(caPEM []byte) (*http.Client, error) {
 	hc := cleanhttp.DefaultPooledClient()
-	fallbackRoots()
 	if len(caPEM) > 0 {
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
@@ -201,6 +200,7 @@ func newHTTPClient(caPEM []byte) (*http.Client, error) {
 		hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	hc.CheckRedirect = checkRedirect
+	hc.Transport = lazyRoots{hc.Transport.(*http.Transport)}
 	return hc, nil
 }
 

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"crypto/x509"
+	"net/http"
 	"sync"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
@@ -14,8 +15,9 @@ import (
 // It is what importing golang.org/x/crypto/x509roots/fallback does, but
 // lazily: that package parses its ~150 certificates at init, which cost every
 // stage of every job a few milliseconds (run, prepare and cleanup make no
-// HTTP request at all). Here the parse happens once, only in a process that
-// builds an HTTP client, and only when the system pool is empty.
+// HTTP request at all). Here the check happens once, before the process's
+// first request over TLS (a config stage served from the host cache makes
+// none), and the bundle is parsed only when the system pool is empty.
 // x509.SetFallbackRoots itself ignores the fallback where a platform
 // verifier (macOS, Windows) or a non-empty system pool exists.
 var fallbackRoots = sync.OnceFunc(func() {
@@ -43,4 +45,18 @@ var fallbackRoots = sync.OnceFunc(func() {
 // verifier, which SetFallbackRoots leaves alone.
 func emptyPool(p *x509.CertPool) bool {
 	return p.Equal(x509.NewCertPool())
+}
+
+// lazyRoots is the client's transport: before the first request over TLS
+// it makes sure there are roots to verify against (fallbackRoots). Reading
+// the system pool costs a parse of the CA bundle, which a process that
+// makes no TLS request should not pay.
+type lazyRoots struct{ *http.Transport }
+
+// RoundTrip implements http.RoundTripper.
+func (l lazyRoots) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "https" {
+		fallbackRoots()
+	}
+	return l.Transport.RoundTrip(r)
 }

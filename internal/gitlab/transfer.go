@@ -30,7 +30,10 @@ func SameOrigin(a, b *url.URL) bool {
 // (and the retry policy tries again) instead of hanging until the overall
 // deadline. Call it before the client is used; zero means no limit.
 func (c *Client) SetResponseHeaderTimeout(d time.Duration) {
-	if t, ok := c.http.Transport.(*http.Transport); ok {
+	switch t := c.http.Transport.(type) {
+	case *http.Transport:
+		t.ResponseHeaderTimeout = d
+	case lazyRoots:
 		t.ResponseHeaderTimeout = d
 	}
 }
