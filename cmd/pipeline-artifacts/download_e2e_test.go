@@ -358,7 +358,11 @@ func TestDownloadWithAPrivateTokenUsesTheProjectAPI(t *testing.T) {
 	t.Parallel()
 	const private = "glpat-DOWNLOAD-private-token"
 	archive := gitlabtest.MakeZip(t, map[string]string{"dist/version.txt": versionText, "index.html": "<h1>hi</h1>"})
-	for _, p := range []gitlabtest.Profile{{Edition: gitlabtest.CE, Version: gitlabtest.Version18_9}, {Edition: gitlabtest.EEFree, Version: gitlabtest.Version17_9}} {
+	for _, p := range []gitlabtest.Profile{
+		{Edition: gitlabtest.CE, Version: gitlabtest.Version18_9},
+		{Edition: gitlabtest.EEFree, Version: gitlabtest.Version17_9},
+		{Edition: gitlabtest.EEPremium, Version: gitlabtest.Version18_0},
+	} {
 		t.Run(p.String(), func(t *testing.T) {
 			t.Parallel()
 			f := newDLFixture(t, p, archive)

@@ -38,7 +38,7 @@ func TestEnvGivesTheCallerItsSiblingsAndChildren(t *testing.T) {
 }
 
 func TestEnvBefore19_2WithoutAnAdminTokenGivesSiblingsButNoChildren(t *testing.T) {
-	for _, p := range []gitlabtest.Profile{ce18_9, eeFree180} {
+	for _, p := range []gitlabtest.Profile{ce18_9, eeFree180, eePrem189} {
 		t.Run(p.String(), func(t *testing.T) {
 			s, svc := setup{profile: p}.start(t)
 			code, body := get(t, svc.URL+"/v1/env", deployToken)

@@ -20,7 +20,8 @@ import (
 // ParentPipelineParam names the pipeline that triggered the caller's
 // (CI_UPSTREAM_PIPELINE_ID, GitLab 18.9+, or PIPELINE_ARTIFACTS_PARENT_PIPELINE_ID).
 // The service believes it only if one of that pipeline's trigger jobs
-// started the caller's pipeline.
+// started the caller's pipeline: not for the caller's own pipeline or one
+// of its children, which would list them again as PARENT__<N>.
 const ParentPipelineParam = "parent_pipeline"
 
 // env answers GET /v1/env: what `pipeline-artifacts env` prints for the
@@ -66,7 +67,7 @@ func (s *Service) resolve(ctx context.Context, r *http.Request, c caller) *hooks
 	l := lister{s: s, c: c}
 	t := hooks.Target{APIURL: s.publicAPI, ProjectID: c.ProjectID, PipelineID: c.PipelineID, Children: true}
 	if p, err := strconv.ParseInt(r.URL.Query().Get(ParentPipelineParam), 10, 64); err == nil && p > 0 {
-		if ok, _ := l.related(ctx, c.ProjectID, p); ok {
+		if ok, _ := l.isParent(ctx, p); ok {
 			t.ParentPipelineID = p
 		}
 	}

@@ -153,14 +153,23 @@ func (l lister) related(ctx context.Context, project string, pid int64) (bool, e
 	if project != l.c.ProjectID {
 		return false, nil
 	}
-	parent, err := l.PipelineBridges(ctx, project, pid)
+	return l.isParent(ctx, pid)
+}
+
+// isParent reports whether pipeline pid of the caller's project triggered
+// the caller's pipeline: one of its trigger jobs started it.
+func (l lister) isParent(ctx context.Context, pid int64) (bool, error) {
+	if pid == l.c.PipelineID {
+		return false, nil
+	}
+	parent, err := l.PipelineBridges(ctx, l.c.ProjectID, pid)
 	if err != nil {
 		if gitlab.IsStatus(err, 403, 404) {
 			return false, nil
 		}
 		return false, err
 	}
-	return triggered(parent, project, l.c.ProjectID, l.c.PipelineID), nil
+	return triggered(parent, l.c.ProjectID, l.c.ProjectID, l.c.PipelineID), nil
 }
 
 // triggered reports whether one of bridges (of a pipeline in bridgeProject)

@@ -19,6 +19,7 @@ var oneFileSetups = []setup{
 	{"EE Free 18.0 with the job token alone", eeFree180, false},
 	{"EE Free 19.2 with the job token alone", eeFree192, false},
 	{"CE 19.2 with the job token alone", ce19_2, false},
+	{"EE Premium 19.2 with the job token alone", eePrem192, false},
 	{"CE 17.9 with the admin token for the listing", ce17_9, true},
 }
 

@@ -21,6 +21,9 @@ var (
 	ce19_2    = gitlabtest.Profile{Edition: gitlabtest.CE, Version: gitlabtest.Version19_2}
 	eeFree180 = gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version18_0}
 	eeFree192 = gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version19_2}
+	eePrem179 = gitlabtest.Profile{Edition: gitlabtest.EEPremium, Version: gitlabtest.Version17_9}
+	eePrem189 = gitlabtest.Profile{Edition: gitlabtest.EEPremium, Version: gitlabtest.Version18_9}
+	eePrem192 = gitlabtest.Profile{Edition: gitlabtest.EEPremium, Version: gitlabtest.Version19_2}
 )
 
 // familySetups are GitLabs on which the service must see a caller's whole
@@ -29,9 +32,11 @@ var (
 var familySetups = []setup{
 	{"CE 19.2 with the job token alone", ce19_2, false},
 	{"EE Free 19.2 with the job token alone", eeFree192, false},
+	{"EE Premium 19.2 with the job token alone", eePrem192, false},
 	{"CE 18.9 with the admin token for bridges", ce18_9, true},
 	{"EE Free 18.0 with the admin token for bridges", eeFree180, true},
 	{"CE 17.9 with the admin token for every listing", ce17_9, true},
+	{"EE Premium 17.9 with the admin token for every listing", eePrem179, true},
 }
 
 // start seeds the pipeline on c's GitLab and starts the service, with an
