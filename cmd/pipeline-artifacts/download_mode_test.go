@@ -53,3 +53,33 @@ func TestDownloadToAFileTakesTheUmask(t *testing.T) {
 		})
 	}
 }
+
+// TestOneFileToAFileTakesTheUmask: one file of the archive saved with
+// --path F -o FILE keeps its permission bits from the archive, through the
+// umask, as extraction does.
+func TestOneFileToAFileTakesTheUmask(t *testing.T) {
+	t.Parallel()
+	archive := gitlabtest.MakeZip(t, map[string]string{"dist/version.txt": versionText})
+	f := newDLFixture(t, gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version18_0}, archive)
+	for _, c := range []struct {
+		umask string
+		want  os.FileMode
+	}{{"022", 0o644}, {"077", 0o600}} {
+		t.Run("umask "+c.umask, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "version.txt")
+			cmd := exec.CommandContext(t.Context(), "sh", "-c", `umask "$1"; shift; exec "$@"`, "sh", c.umask,
+				binary, "download", "-q", "--job-id", fmt.Sprint(f.build.ID), "--path", "dist/version.txt", "-o", out)
+			cmd.Env = f.env
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, b)
+			}
+			fi, err := os.Stat(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode(); got != c.want {
+				t.Errorf("with umask %s the file has mode %v, want %v", c.umask, got, c.want)
+			}
+		})
+	}
+}

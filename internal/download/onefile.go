@@ -95,14 +95,20 @@ func saveEntry(ctx context.Context, o *Options, a *remotezip.Archive, e remotezi
 	if o.Output != "-" {
 		dir = artifacts.NearestExisting(filepath.Dir(o.Output))
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ".pipeline-artifacts-"+rand.Text()[:12]+".part"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	// Created with the entry's permission bits, so that the umask applies
+	// to them as it does when an archive is extracted.
+	f, err := os.OpenFile(filepath.Join(dir, ".pipeline-artifacts-"+rand.Text()[:12]+".part"), os.O_RDWR|os.O_CREATE|os.O_EXCL, entryPerm(e))
 	if err != nil {
 		return 0, "", err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
+	var w io.Writer = f
 	h := sha256.New()
-	n, err := a.Extract(ctx, e.Name, io.MultiWriter(f, h))
+	if o.SHA256 != "" { // hashed only where a digest is there to check
+		w = io.MultiWriter(f, h)
+	}
+	n, err := a.Extract(ctx, e.Name, w)
 	if err != nil {
 		return n, "", err
 	}
@@ -116,19 +122,22 @@ func saveEntry(ctx context.Context, o *Options, a *remotezip.Archive, e remotezi
 	return n, sum, deliver(o, f, e)
 }
 
+// entryPerm is the file mode an entry is saved with: its permission bits
+// (never setuid, setgid or sticky), or 0644 when the archive gives none;
+// the umask applies at creation.
+func entryPerm(e remotezip.Entry) os.FileMode {
+	if perm := e.Mode.Perm(); perm != 0 {
+		return perm
+	}
+	return 0o644
+}
+
 func deliver(o *Options, f *os.File, e remotezip.Entry) error {
 	if o.Output == "-" {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
 		_, err := io.Copy(o.Stdout, f)
-		return err
-	}
-	perm := e.Mode.Perm()
-	if perm == 0 {
-		perm = 0o644
-	}
-	if err := f.Chmod(perm); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {
