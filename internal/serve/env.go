@@ -34,19 +34,11 @@ func (s *Service) env(w http.ResponseWriter, r *http.Request, c caller) {
 	if format == "" {
 		format = hooks.DefaultFormat
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ResolveTimeout)
-	defer cancel()
-	if !s.acquire(ctx) {
-		writeMessage(w, http.StatusServiceUnavailable, "503 busy")
+	res, release, ok := s.resolved(w, r, c)
+	if !ok {
 		return
 	}
-	defer s.release()
-	res := s.resolve(ctx, r, c)
-	if res.APIErr != nil {
-		s.warn(c.token, c.JobID, "siblings not listed: "+res.APIErr.Error())
-		writeMessage(w, http.StatusBadGateway, "502 siblings not listed: GitLab did not answer")
-		return
-	}
+	defer release()
 	var body bytes.Buffer
 	body.WriteString(comments(format, res))
 	if err := hooks.Render(&body, format, hooks.Variables(res.Siblings, "")); err != nil {
@@ -157,23 +149,36 @@ func contentTypeOf(format string) string {
 	return "text/plain; charset=utf-8"
 }
 
-// manifest answers GET /v1/manifest: the resolution as the manifest file
-// PIPELINE_ARTIFACTS_MANIFEST points to, for clients (env --server, the
-// stage subcommands) that write that file on the job's side.
-func (s *Service) manifest(w http.ResponseWriter, r *http.Request, c caller) {
+// resolved resolves the caller's siblings within the resolve timeout,
+// holding one of the service's slots for answers built at once; the caller
+// calls release once its answer is written. It has answered the request
+// (503 busy, 502 GitLab did not answer) when ok is false.
+func (s *Service) resolved(w http.ResponseWriter, r *http.Request, c caller) (res *hooks.Resolution, release func(), ok bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ResolveTimeout)
 	defer cancel()
 	if !s.acquire(ctx) {
 		writeMessage(w, http.StatusServiceUnavailable, "503 busy")
-		return
+		return nil, nil, false
 	}
-	defer s.release()
-	res := s.resolve(ctx, r, c)
+	res = s.resolve(ctx, r, c)
 	if res.APIErr != nil {
+		s.release()
 		s.warn(c.token, c.JobID, "siblings not listed: "+res.APIErr.Error())
 		writeMessage(w, http.StatusBadGateway, "502 siblings not listed: GitLab did not answer")
+		return nil, nil, false
+	}
+	return res, s.release, true
+}
+
+// manifest answers GET /v1/manifest: the resolution as the manifest file
+// PIPELINE_ARTIFACTS_MANIFEST points to, for clients (env --server, the
+// stage subcommands) that write that file on the job's side.
+func (s *Service) manifest(w http.ResponseWriter, r *http.Request, c caller) {
+	res, release, ok := s.resolved(w, r, c)
+	if !ok {
 		return
 	}
+	defer release()
 	body, err := json.Marshal(res.Manifest())
 	if err != nil {
 		writeMessage(w, http.StatusInternalServerError, "500 encoding the manifest")
