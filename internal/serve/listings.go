@@ -34,14 +34,19 @@ func (lc *listingCache) refusedUntil(k listingKey) *atomic.Int64 {
 	return &lc.jobTokenRefusedUntil[0]
 }
 
+// listingKey names a listing in the cache. The asking project is part of
+// it, as in the host cache (hooks): a listing of a related pipeline in
+// another project that one project's job token may read must not be
+// handed to a job of a project whose token may not.
 type listingKey struct {
+	asker    string
 	project  string
 	pipeline int64
 	bridges  bool
 }
 
 func (k listingKey) String() string {
-	return fmt.Sprintf("%s/%d/%t", k.project, k.pipeline, k.bridges)
+	return fmt.Sprintf("%s>%s/%d/%t", k.asker, k.project, k.pipeline, k.bridges)
 }
 
 func newListingCache(size int, ttl time.Duration) *listingCache {
@@ -57,11 +62,11 @@ type lister struct {
 }
 
 func (l lister) PipelineJobs(ctx context.Context, projectID string, pipelineID int64, _ gitlab.ListOptions) ([]gitlab.Job, error) {
-	return l.list(ctx, listingKey{project: projectID, pipeline: pipelineID})
+	return l.list(ctx, listingKey{asker: l.c.ProjectID, project: projectID, pipeline: pipelineID})
 }
 
 func (l lister) PipelineBridges(ctx context.Context, projectID string, pipelineID int64) ([]gitlab.Job, error) {
-	return l.list(ctx, listingKey{project: projectID, pipeline: pipelineID, bridges: true})
+	return l.list(ctx, listingKey{asker: l.c.ProjectID, project: projectID, pipeline: pipelineID, bridges: true})
 }
 
 func (l lister) list(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
@@ -124,8 +129,10 @@ func (l lister) withJobToken(ctx context.Context, k listingKey) func() ([]gitlab
 		}
 		jobs, err := listWith(ctx, c, k)
 		// GitLab refuses with 403, or ignores the job token and answers as
-		// to an anonymous caller: 404 Project Not Found.
-		if gitlab.IsStatus(err, 401, 403) || gitlab.Cause(err) == gitlab.RefusalJobTokenIgnored {
+		// to an anonymous caller: 404 Project Not Found. Only a refusal in
+		// the caller's own project says what this GitLab's version does;
+		// another project's refusal is that project's allowlist speaking.
+		if k.project == l.c.ProjectID && (gitlab.IsStatus(err, 401, 403) || gitlab.Cause(err) == gitlab.RefusalJobTokenIgnored) {
 			l.s.listings.refusedUntil(k).Store(time.Now().Add(10 * time.Minute).UnixNano())
 		}
 		return jobs, err
