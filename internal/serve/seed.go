@@ -111,7 +111,13 @@ var (
 // redirect to object storage is followed by the shared client, which drops
 // the token on the change of host.
 func (s *Service) proxy(w http.ResponseWriter, r *http.Request, c caller, target string) {
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target, nil)
+	// HEAD stays HEAD: a GET upstream would pull the whole archive through
+	// the service only for net/http to drop the body.
+	method := http.MethodGet
+	if r.Method == http.MethodHead {
+		method = http.MethodHead
+	}
+	req, err := http.NewRequestWithContext(r.Context(), method, target, nil)
 	if err != nil {
 		writeMessage(w, http.StatusBadRequest, "400 Bad request")
 		return
