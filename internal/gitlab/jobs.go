@@ -53,8 +53,15 @@ func (c *Client) PipelineBridges(ctx context.Context, projectID string, pipeline
 		if !IsStatus(err, http.StatusNotFound) {
 			return jobs, err
 		}
-		c.noTriggerJobs.Store(true)
 		c.logger.Debugf("GET %strigger_jobs: 404, falling back to /bridges (GitLab before 19.2)", base)
+		jobs, err = c.listAll(ctx, base+"bridges", q)
+		if err == nil {
+			// Only now is the 404 the route's own: a pipeline that does not
+			// exist answers 404 on both, and must not send every later
+			// call of a long-lived client to the deprecated route.
+			c.noTriggerJobs.Store(true)
+		}
+		return jobs, err
 	}
 	return c.listAll(ctx, base+"bridges", q)
 }

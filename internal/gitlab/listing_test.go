@@ -118,3 +118,22 @@ func TestNewRegistersTheTokenForMasking(t *testing.T) {
 		t.Errorf("APIError shows a token the server echoed: %q", e.Error())
 	}
 }
+
+// TestAMissingPipelineDoesNotRetireTriggerJobs: a 404 for a pipeline that
+// does not exist is not GitLab lacking the /trigger_jobs route; a long-lived
+// client (the fleet service's) must keep using it.
+func TestAMissingPipelineDoesNotRetireTriggerJobs(t *testing.T) {
+	gl := pipelineWithJobs(t, 1, gitlabtest.WithProfile(gitlabtest.Profile{Edition: gitlabtest.CE, Version: gitlabtest.Version19_2}))
+	gl.AddPipeline(project, pipeline+1, gitlabtest.ChildOf(pipeline, "docs"))
+	c := fastClient(t, gl, adminCred)
+	if _, err := c.PipelineBridges(t.Context(), "7", 999999); err == nil {
+		t.Fatal("a pipeline that does not exist was listed")
+	}
+	before := gl.Count(gitlabtest.RouteTriggerJobs)
+	if _, err := c.PipelineBridges(t.Context(), "7", pipeline); err != nil {
+		t.Fatal(err)
+	}
+	if gl.Count(gitlabtest.RouteTriggerJobs) != before+1 {
+		t.Error("after one missing pipeline the client stopped asking /trigger_jobs")
+	}
+}
