@@ -125,11 +125,14 @@ func (rv *resolver) ownPipeline(ctx context.Context, r *Resolution) (listing, st
 	t, self := rv.t, rv.self()
 	var own listing
 	var used string
+	var listErr error
 	if t.PipelineID != 0 {
-		var err error
-		own, used, err = rv.pipeline(ctx, t.ProjectID, t.PipelineID, t.Children)
-		if err != nil || t.JobID == 0 || containsJob(own.Jobs, t.JobID) || self == nil {
-			return own, used, err
+		own, used, listErr = rv.pipeline(ctx, t.ProjectID, t.PipelineID, t.Children)
+		// A pipeline that does not exist (404: a redefined CI_PIPELINE_ID)
+		// is corrected by GET /job like one that does not hold the job.
+		missing := gitlab.IsStatus(listErr, http.StatusNotFound)
+		if (listErr != nil && !missing) || t.JobID == 0 || self == nil || (listErr == nil && containsJob(own.Jobs, t.JobID)) {
+			return own, used, listErr
 		}
 	} else if self == nil {
 		return rv.pipeline(ctx, t.ProjectID, 0, t.Children) // fails: id unknown
@@ -137,19 +140,33 @@ func (rv *resolver) ownPipeline(ctx context.Context, r *Resolution) (listing, st
 	j, err := self.CurrentJob(ctx)
 	switch {
 	case err != nil || j.Pipeline == nil || j.Pipeline.ID == 0 || (t.JobID != 0 && j.ID != t.JobID):
-		r.Notes = append(r.Notes, fmt.Sprintf("GET /job did not confirm pipeline %d: %v", t.PipelineID, err))
 		if t.PipelineID == 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("GET /job did not name the job's pipeline: %v", err))
 			return rv.pipeline(ctx, t.ProjectID, 0, t.Children)
 		}
+		if listErr != nil {
+			return own, used, listErr
+		}
+		// Siblings from a pipeline nobody confirmed are the job's to know
+		// about: they are used, and the job log says so.
+		r.Warnings = append(r.Warnings, fmt.Sprintf("pipeline %d does not list this job and GET /job did not confirm it (%v): its jobs may not be this job's siblings",
+			t.PipelineID, orNone(err)))
 		return own, used, nil
 	case j.Pipeline.ID == t.PipelineID: // a listing cached before this job's retry
-		return own, used, nil
+		return own, used, listErr
 	case t.PipelineID != 0:
 		r.Warnings = append(r.Warnings, fmt.Sprintf("CI_PIPELINE_ID %d is not this job's pipeline: GitLab says %d (GET /job); using %d",
 			t.PipelineID, j.Pipeline.ID, j.Pipeline.ID))
 	}
 	rv.t.PipelineID, rv.t.JobID = j.Pipeline.ID, j.ID
 	return rv.pipeline(ctx, t.ProjectID, rv.t.PipelineID, t.Children)
+}
+
+func orNone(err error) any {
+	if err == nil {
+		return "another job's answer"
+	}
+	return err
 }
 
 func (rv *resolver) self() JobFinder {

@@ -207,6 +207,7 @@ func TestThePipelineIDIsTheJobsOwn(t *testing.T) {
 		{"the right id costs no GET /job", testPipeline, "BUILD LINT", false, 0},
 		{"an overridden id is corrected by GET /job", 501, "BUILD LINT", true, 1},
 		{"an unknown id is found by GET /job", 0, "BUILD LINT", false, 1},
+		{"an id of no pipeline at all is corrected by GET /job", 424242, "BUILD LINT", true, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -338,4 +339,21 @@ func halfWriter(dir string) {
 	_, _ = tmp.WriteString(`{"key":"pipeline|`)
 	os.Stdout.WriteString("locked\n")
 	select {} // until SIGKILL
+}
+
+// TestAnUnconfirmedPipelineIsUsedWithAWarning: when the listing of
+// CI_PIPELINE_ID does not hold the job and GET /job cannot settle it, the
+// siblings found are used, and the job log says they are unconfirmed.
+func TestAnUnconfirmedPipelineIsUsedWithAWarning(t *testing.T) {
+	f := newFixture(t)
+	f.gl.AddPipeline(fakeProject, 501)
+	f.gl.AddJob(fakeProject, 501, gitlabtest.JobSpec{Name: "elsewhere"})
+	self := f.jobTok
+	self.Self = client(t, f.gl, gitlab.Credential{Kind: gitlab.JobToken, Token: "glcbt-not-a-running-job"})
+	tg := f.target()
+	tg.PipelineID = 501
+	r := Resolve(t.Context(), tg, nil, []Source{self}, nil)
+	if varsOf(r.Siblings) != "ELSEWHERE" || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "did not confirm") {
+		t.Errorf("vars %q, warnings %q", varsOf(r.Siblings), r.Warnings)
+	}
 }
