@@ -10,10 +10,12 @@ import (
 	"encoding/pem"
 	"io"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -126,5 +128,38 @@ func TestSIGTERMLetsAnArchiveInFlightFinish(t *testing.T) {
 	}
 	if err := svc.cmd.Wait(); err != nil {
 		t.Errorf("serve after SIGTERM: %v\n%s", err, svc.Log())
+	}
+}
+
+// TestSIGTERMCutsWhatOutlivesTheShutdownTimeout: an archive still streaming
+// after --shutdown-timeout is cut, and the service exits 0 saying so.
+func TestSIGTERMCutsWhatOutlivesTheShutdownTimeout(t *testing.T) {
+	s := newSeed(t)
+	noise := make([]byte, 1<<20)
+	for i := range noise {
+		noise[i] = byte(mrand.N(256))
+	}
+	big := gitlabtest.MakeZip(t, map[string]string{"big.bin": string(noise)})
+	s.gl.AddJob(42, 7001, gitlabtest.JobSpec{Name: "big", Artifact: big})
+	s.gl.ThrottleBytesPerSec(gitlabtest.RouteRunnerArtifacts, len(big)/20) // the archive would take 20s
+	svc := startService(t, s.gl.URL, "--shutdown-timeout", "200ms")
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, svc.URL+"/api/v4/projects/42/pipelines/7001/artifacts?job=big", nil)
+	req.Header.Set("JOB-TOKEN", deployToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Error("the archive ended cleanly although the shutdown cut it")
+	}
+	if err := svc.cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM and a cut stream: %v\n%s", err, svc.Log())
+	}
+	if !strings.Contains(svc.Log(), "closing the connections still open") {
+		t.Errorf("the log does not say the stream was cut:\n%s", svc.Log())
 	}
 }

@@ -69,7 +69,10 @@ func (s *Service) Run(ctx context.Context, l Listen) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Streams that outlive --shutdown-timeout are cut: the service
+		// was asked to stop, and stops cleanly, saying so.
+		s.cfg.Log.Warnf("shutdown: %v after %v; closing the connections still open", err, l.ShutdownTimeout)
+		_ = srv.Close()
 	}
 	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 		return err
