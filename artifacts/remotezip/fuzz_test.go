@@ -23,8 +23,13 @@ func FuzzOpen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, e := range a.Entries() {
-			if e.Size > 1<<20 {
+		// Every input stays cheap (a few entries, small ones): the fuzzer
+		// reports an input still running when -fuzztime ends as a failure.
+		for i, e := range a.Entries() {
+			if i == 16 {
+				break
+			}
+			if e.Size > 64<<10 {
 				continue // a declared size is not a reason to spend time
 			}
 			n, err := a.Extract(t.Context(), e.Name, io.Discard)
