@@ -125,7 +125,11 @@ func TestFaultSIGTERM(t *testing.T) {
 			"the script and its child ended; script_failure with the script's own code (77) from BUILD_EXIT_CODE_FILE")
 		p := newPipeline(t)
 		pids := filepath.Join(t.TempDir(), "pids")
-		job := deployJob(p, `trap 'exit 77' TERM; sleep 1000 & echo $! > `+pids+`.tmp; echo $$ >> `+pids+`.tmp; mv `+pids+`.tmp `+pids+`; sleep 1000`)
+		// The pid file appears only once the background child is sleep
+		// itself: a SIGTERM that lands between bash's fork and its exec is
+		// taken by the trap the child inherited and lost at the exec.
+		job := deployJob(p, `trap 'exit 77' TERM; sleep 1000 & bg=$!; while [ -e /proc/$bg ] && [ "$(cat /proc/$bg/comm 2>/dev/null)" != sleep ]; do :; done; `+
+			`echo $bg > `+pids+`.tmp; echo $$ >> `+pids+`.tmp; mv `+pids+`.tmp `+pids+`; sleep 1000`)
 		job.OnBuildScript = func(cancel func()) {
 			waitFor(t, "the script's pid file", func() bool { _, err := os.Stat(pids); return err == nil })
 			cancel()
