@@ -42,6 +42,24 @@ func runStageText(w io.Writer, r *figures.Result) {
 		m["run.floor"], m["run.bash"], m["run.emptygo"], m["run.true"],
 		m["run.run"], m["run.floorratio"], verdict, target, extra, more, 4*extra, 9*extra,
 		m["run.startup"], m["run.init"], rest(m["run.rest"]))
+	floorsText(w, r, m["run.floor"], m["run.run"])
+}
+
+// floorsText says what linking alone costs every stage: the floor wrapper
+// with net/http, and with the Prometheus client as well, both unused.
+func floorsText(w io.Writer, r *figures.Result, floor, run float64) {
+	h, ok1 := r.Get("run.floorhttp")
+	p, ok2 := r.Get("run.floorprom")
+	if !ok1 || !ok2 || floor <= 0 {
+		return
+	}
+	fh, fp := h.Median(), p.Median()
+	fmt.Fprintf(w, "\nWhat linking alone costs, before a driver does any work of its own: the same floor wrapper with "+
+		"net/http linked and unused — any driver that can also reach GitLab links it, with crypto/tls and "+
+		"crypto/x509 — takes %.2f ms (%.2f× the floor); with the Prometheus Go client linked as well, as `serve` "+
+		"links it, %.2f ms (%.2f×). Go runs every linked package's initialisation in every process and has no "+
+		"lazy form of it, so one binary that is the stage driver, the downloader and the service starts at the "+
+		"second figure at best; `run` is %.2f ms above it.\n", fh, fh/floor, fp, fp/floor, run-fp)
 }
 
 // rest words the remainder of run's time, which noise can make negative

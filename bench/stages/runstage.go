@@ -35,9 +35,11 @@ func (b *bench) runStage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	floor, err := b.buildGo(ctx, "floorwrapper", floorWrapperSource)
-	if err != nil {
-		return err
+	var floors [3]string // bare, nethttp, promclient: see bench/floors
+	for i, name := range []string{"bare", "nethttp", "promclient"} {
+		if floors[i], err = b.buildFloor(ctx, name); err != nil {
+			return err
+		}
 	}
 	env := append(slices.Clone(b.environ), stageVars(dir)...)
 	cmd := func(name string, args ...string) func() *exec.Cmd {
@@ -57,7 +59,9 @@ func (b *bench) runStage(ctx context.Context) error {
 		{name: "pipeline-artifacts var-name", cmd: cmd(b.binary, "var-name", "x")},
 		{name: "bash <runner-sized script>", cmd: cmd("bash", sized)},
 		{name: "pipeline-artifacts run <runner-sized script>", cmd: cmd(b.driver.RunExec, runArgs(sized)...)},
-		{name: "floor: minimal Go wrapper <script>", cmd: cmd(floor, trivial)},
+		{name: "floor: minimal Go wrapper <script>", cmd: cmd(floors[0], trivial)},
+		{name: "floor with net/http linked <script>", cmd: cmd(floors[1], trivial)},
+		{name: "floor with net/http and the Prometheus client linked <script>", cmd: cmd(floors[2], trivial)},
 	}
 	m, err := measure(kinds, b.pairs, 10)
 	if err != nil {
@@ -73,6 +77,7 @@ func (b *bench) runStage(ctx context.Context) error {
 
 func (b *bench) reportRunStage(m []time.Duration, pkgInit time.Duration) {
 	bash, run, exe, goEmpty, start, sizedBash, sizedRun, floor := m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
+	floorHTTP, floorProm := m[8], m[9]
 	n := fmt.Sprintf(" (median of %d)", b.pairs)
 	b.addMS(figures.SectionStartup, "run.bash", "run stage: `bash <script>`, the script is `true`"+n, bash)
 	b.addMS(figures.SectionStartup, "run.run", "run stage: `pipeline-artifacts run <script> build_script`, same script"+n, run)
@@ -81,6 +86,10 @@ func (b *bench) reportRunStage(m []time.Duration, pkgInit time.Duration) {
 		figures.AtMost(runFloorTarget, fmt.Sprintf("≤ %.2f×", runFloorTarget)))
 	b.addRatio(figures.SectionStartup, "run.ratio", "run stage: ratio run / bash (for reference; no wrapper process can approach 1×)", run, bash, nil)
 	b.addMS(figures.SectionStartup, "run.overhead", "run stage: overhead per stage (run − bash)", run-bash)
+	b.addMS(figures.SectionStartup, "run.floorhttp", "run stage, floors: the floor with net/http linked, unused (any driver that can reach GitLab)"+n, floorHTTP)
+	b.addRatio(figures.SectionStartup, "run.floorhttp.ratio", "run stage, floors: ratio floor with net/http / floor", floorHTTP, floor, nil)
+	b.addMS(figures.SectionStartup, "run.floorprom", "run stage, floors: the floor with net/http and the Prometheus Go client linked, unused (what `serve` links)"+n, floorProm)
+	b.addRatio(figures.SectionStartup, "run.floorprom.ratio", "run stage, floors: ratio floor with net/http and the Prometheus client / floor", floorProm, floor, nil)
 	b.addMS(figures.SectionStartup, "run.true", "run stage, breakdown: exec of `true` (any wrapper pays this)"+n, exe)
 	b.addMS(figures.SectionStartup, "run.emptygo", "run stage, breakdown: an empty Go program (`func main() {}`)"+n, goEmpty)
 	b.addMS(figures.SectionStartup, "run.startup", "run stage, breakdown: binary start-up (`pipeline-artifacts var-name x`: start, parse flags, exit, no child)"+n, start)
@@ -143,26 +152,16 @@ func stageVars(dir string) []string {
 // emptyGoSource is `func main() {}`: what any Go process costs to start.
 const emptyGoSource = "package main\n\nfunc main() {}\n"
 
-// floorWrapperSource is the least a Go stage driver can do: start bash on
-// the script with the same stdio, wait, and exit with its status.
-const floorWrapperSource = `package main
-
-import (
-	"os"
-	"os/exec"
-)
-
-func main() {
-	c := exec.Command("bash", os.Args[1])
-	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := c.Run(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			os.Exit(ee.ExitCode())
-		}
-		os.Exit(2)
+// buildFloor builds ./bench/floors/name like our binary.
+func (b *bench) buildFloor(ctx context.Context, name string) (string, error) {
+	bin := filepath.Join(b.tmp, "floor-"+name)
+	build := figures.BuildPackage(ctx, bin, "./bench/floors/"+name)
+	build.Dir = b.root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build floor %s: %w\n%s", name, err, out)
 	}
+	return bin, nil
 }
-`
 
 // buildGo builds a one-file Go program the way the README builds ours
 // (static, stripped), so that the comparison is like for like.
