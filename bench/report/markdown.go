@@ -183,7 +183,7 @@ const method = "## How the figures are taken\n\n" +
 	"which needs no root and leaves other processes' pages alone); wall time from start to exit, user and " +
 	"system time of the client processes (`curl` plus `sha256sum` for the verified pair).\n" +
 	"- **Memory, parallel ranges**: one loopback server (Go `net/http`, the 1 GiB zip sent with sendfile); peak " +
-	"RSS is the download process's `ru_maxrss`; under the cap every response is paced to 25 MB/s.\n" +
+	"RSS is the download process's `ru_maxrss`; under the cap every response is paced to 25 MB/s, and every run writes a new file (as a job does: replacing the last run's 1 GiB file would make ext4 flush it before the rename).\n" +
 	"- **One file out of a big archive**: bytes are the response bodies the server sent, counted in the server; " +
 	"time is from opening the archive to the file's last byte, through a real GitLab client.\n" +
 	"- **Extraction**: `BenchmarkExtractZip10k` and `BenchmarkUnzip10k` " +
