@@ -51,13 +51,25 @@ type artifactJSON struct {
 }
 
 // MarshalJSON writes s in the manifest's shape.
-func (s Sibling) MarshalJSON() ([]byte, error) {
+func (s Sibling) MarshalJSON() ([]byte, error) { return json.Marshal(s.toJSON()) }
+
+func (s Sibling) toJSON() siblingJSON {
 	j := siblingJSON{Name: s.Name, Var: s.Var, Group: s.Group, ID: s.ID, Stage: s.Stage,
 		Status: s.Status, URL: s.URL, PublicURL: s.PublicURL, Source: s.Source, Pipeline: s.Pipeline, Relation: s.Relation}
 	if s.ArtifactFilename != "" || s.ArtifactSize != 0 || s.ArtifactExpireAt != nil {
 		j.Artifact = &artifactJSON{Filename: s.ArtifactFilename, Size: s.ArtifactSize, ExpireAt: s.ArtifactExpireAt}
 	}
-	return json.Marshal(j)
+	return j
+}
+
+// manifestFile is a Manifest as WriteManifest encodes it: its Siblings
+// field hides the embedded one, with the siblings already in their JSON
+// shape, so that encoding/json does not call Sibling.MarshalJSON and then
+// re-read its output once per sibling (half the encoding time of a
+// 100-job pipeline's manifest, which every config stage writes).
+type manifestFile struct {
+	Manifest
+	Siblings []siblingJSON `json:"siblings"`
 }
 
 // UnmarshalJSON reads s from the manifest's shape.
@@ -81,10 +93,11 @@ func WriteManifest(path string, m Manifest) error {
 	if m.Version == 0 {
 		m.Version = ManifestVersion
 	}
-	if m.Siblings == nil {
-		m.Siblings = []Sibling{}
+	file := manifestFile{Manifest: m, Siblings: make([]siblingJSON, 0, len(m.Siblings))}
+	for _, s := range m.Siblings {
+		file.Siblings = append(file.Siblings, s.toJSON())
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}

@@ -76,6 +76,34 @@ func TestWriteManifestShape(t *testing.T) {
 	}
 }
 
+// The file is byte for byte what encoding/json makes of a Manifest through
+// Sibling.MarshalJSON, which ReadManifest's readers and older releases
+// know; WriteManifest only takes a faster road to it.
+func TestWriteManifestIsTheManifestsJSON(t *testing.T) {
+	expire := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	full := testManifest(t)
+	full.Version = ManifestVersion
+	full.Siblings = append(full.Siblings, Sibling{Name: "<pack> & co", Var: "PACK_CO", ID: 9, Status: "success",
+		ArtifactExpireAt: &expire, URL: "u?a=1&b=2", Relation: "child"})
+	for name, m := range map[string]Manifest{"full": full, "no siblings": {Version: ManifestVersion, Siblings: []Sibling{}}} {
+		path := filepath.Join(t.TempDir(), "manifest.json")
+		if err := WriteManifest(path, m); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want)+"\n" {
+			t.Errorf("%s: WriteManifest wrote\n%s\nencoding/json makes\n%s", name, got, want)
+		}
+	}
+}
+
 func TestWriteManifestNeverHoldsAToken(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "manifest.json")
