@@ -207,16 +207,40 @@ func newHTTPClient(caPEM []byte) (*http.Client, error) {
 // credentialHeaders are removed from any request redirected to another host.
 var credentialHeaders = []string{"JOB-TOKEN", "PRIVATE-TOKEN", "Authorization", "Cookie", "Proxy-Authorization"}
 
+// checkRedirect strips the credential from every hop once the chain has
+// left the first request's origin, also from a hop that comes back to it:
+// net/http copies the first request's headers onto each hop, and the URL
+// another host sends us back to GitLab with is that host's choice. A
+// Location of another scheme than http(s) or with user info ends the chain
+// at once, without a retry: no later attempt will be answered differently.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return Permanent(fmt.Errorf("stopped after 10 redirects, at %s", redact(req.URL)))
 	}
-	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
-		for _, h := range credentialHeaders {
-			req.Header.Del(h)
-		}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return Permanent(fmt.Errorf("refused a redirect to a %q URL", req.URL.Scheme))
+	}
+	if req.URL.User != nil {
+		return Permanent(fmt.Errorf("refused a redirect to %s with user info in its URL", redact(req.URL)))
+	}
+	if leftOrigin(req, via) {
+		DropCredentials(req.Header)
 	}
 	return nil
+}
+
+// leftOrigin reports whether req or any earlier hop lies outside the origin
+// of the chain's first request.
+func leftOrigin(req *http.Request, via []*http.Request) bool {
+	if !SameOrigin(req.URL, via[0].URL) {
+		return true
+	}
+	for _, r := range via[1:] {
+		if !SameOrigin(r.URL, via[0].URL) {
+			return true
+		}
+	}
+	return false
 }
 
 // HTTPClient returns the client's transport without retries, for callers
