@@ -207,7 +207,7 @@ func (t *transfer) refreshStore(ctx context.Context, stale *url.URL) error {
 			if validatorOf(resp.Header) != t.validator {
 				return fatal(errRangesRefused) // a different archive now: start over
 			}
-			t.store = resp.Request.URL
+			t.store = gitlab.StoreURL(resp.Request)
 			return nil
 		},
 	})

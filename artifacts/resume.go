@@ -208,7 +208,7 @@ func (t *transfer) restart() error {
 // learn reads what a response says about the body and returns the offset
 // its first byte belongs at.
 func (t *transfer) learn(resp *http.Response) (int64, error) {
-	t.setStore(resp.Request.URL)
+	t.setStore(gitlab.StoreURL(resp.Request))
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
@@ -312,7 +312,7 @@ func (t *transfer) checkEnd() error {
 func (t *transfer) wantParallel(resp *http.Response) bool {
 	return t.o.Parallel > 1 && !t.noParallel && resp.StatusCode == http.StatusOK &&
 		t.ranges && t.validator != "" && t.size >= t.o.ParallelMin &&
-		(t.o.ParallelDirect || !gitlab.SameOrigin(resp.Request.URL, t.src))
+		(t.o.ParallelDirect || !gitlab.SameOrigin(gitlab.StoreURL(resp.Request), t.src))
 }
 
 // copyAt copies body into f from *off on, until EOF or until limit bytes

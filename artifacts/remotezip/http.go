@@ -122,7 +122,7 @@ func (s *HTTPSource) ifRange() string {
 // handleTail learns length and validator from the first answer and keeps
 // its body, the archive's tail.
 func (s *HTTPSource) handleTail(resp *http.Response) error {
-	s.setStore(resp.Request.URL)
+	s.setStore(gitlab.StoreURL(resp.Request))
 	if err := checkEncoding(resp); err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func (r *rangeRead) run(ctx context.Context, store *url.URL) error {
 }
 
 func (r *rangeRead) handle(resp *http.Response) error {
-	r.s.setStore(resp.Request.URL)
+	r.s.setStore(gitlab.StoreURL(resp.Request))
 	start := r.off + r.done
 	end, err := r.s.checkPartial(resp, start)
 	if err != nil {

@@ -41,3 +41,31 @@ func (c *Client) SetResponseHeaderTimeout(d time.Duration) {
 // Redact returns u without query, fragment or user info, for messages: a
 // presigned URL carries its credential in the query string.
 func Redact(u *url.URL) string { return redact(u) }
+
+// StoreURL returns where later requests for the body req fetched (ranges,
+// resumes) go: the URL its redirect chain ended at — unless the chain left
+// the first request's origin and came back to it. Then the URL at the end
+// was chosen by another host, and it is the last URL outside the origin:
+// requests there carry no credential (SameOrigin with the first URL is
+// false), and the redirect it answers with keeps none either
+// (checkRedirect).
+func StoreURL(req *http.Request) *url.URL {
+	var chain []*url.URL // last hop first
+	for r := req; r != nil; {
+		chain = append(chain, r.URL)
+		if r.Response == nil {
+			break
+		}
+		r = r.Response.Request
+	}
+	first := chain[len(chain)-1]
+	if !SameOrigin(chain[0], first) {
+		return chain[0]
+	}
+	for _, u := range chain[1:] {
+		if !SameOrigin(u, first) {
+			return u
+		}
+	}
+	return chain[0]
+}
