@@ -16,6 +16,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/joblog"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
 
@@ -39,7 +40,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil && !errors.Is(err, errPrinted) {
 		// A server's error body may quote a token back: mask the line here,
 		// not only in the stream, so that it never depends on one place.
-		fmt.Fprintf(stderr, "pipeline-artifacts: %s\n", secret.Mask(err.Error()))
+		// It may quote a server's text too: one line, no control character.
+		fmt.Fprintf(stderr, "pipeline-artifacts: %s\n", joblog.OneLine(secret.Mask(err.Error())))
 	}
 	return exitCode(err)
 }

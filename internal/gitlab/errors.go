@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/secret"
 )
@@ -81,7 +82,10 @@ func apiMessage(body []byte) string {
 			msg = m.Error
 		}
 	}
-	if len(msg) > 200 || strings.ContainsAny(msg, "\n<") {
+	// A message that is long, HTML, or holds a control character (a CR or
+	// an ANSI escape could rewrite the line it is printed on) says nothing
+	// we should repeat.
+	if len(msg) > 200 || strings.ContainsAny(msg, "<") || strings.ContainsFunc(msg, unicode.IsControl) {
 		return ""
 	}
 	return msg

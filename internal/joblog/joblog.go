@@ -8,8 +8,10 @@ package joblog
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ANSI colours of the runner's own job-log lines (yellow warnings, bold red
@@ -45,15 +47,41 @@ func Line(l Level, msg string, fields []Field, colour bool) string {
 	if !colour {
 		c = ""
 	}
-	b.WriteString(c + prefix + msg)
+	b.WriteString(c + prefix + OneLine(msg))
 	for _, f := range fields {
-		fmt.Fprintf(&b, " %s=%s", f.Key, f.Value)
+		fmt.Fprintf(&b, " %s=%s", OneLine(f.Key), OneLine(f.Value))
 	}
 	if c != "" {
 		b.WriteString(ANSIReset)
 	}
 	b.WriteByte('\n')
 	return b.String()
+}
+
+// OneLine escapes every control character of s (line breaks, carriage
+// returns, ANSI and OSC escapes, DEL, C1 controls; tabs stay) the way Go
+// quotes them (\r, \x1b), and writes invalid UTF-8 as U+FFFD: a message
+// may carry text a server chose (an error body, a job name), and one record
+// must stay one line that cannot rewrite, recolour or forge another.
+func OneLine(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !isControl(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
+		r == '\u2028' || r == '\u2029'
 }
 
 // InJobLog tells from the environment whether our output ends up in a GitLab

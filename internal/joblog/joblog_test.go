@@ -51,3 +51,13 @@ func TestFoldOpensOnFirstWriteOnly(t *testing.T) {
 		t.Errorf("got %q, want %q", buf.String(), want)
 	}
 }
+
+func TestALineWithAServersTextStaysOneLine(t *testing.T) {
+	msg := "404 Not found\r\x1b[2K\x1b[32mJob succeeded\nERROR: forged\x1b]8;;http://evil/\a\u009b\u2028\xff\tend"
+	got := joblog.Line(joblog.Warn, msg, []joblog.Field{{Key: "job", Value: "a\nb"}}, true)
+	want := joblog.ANSIWarn + `WARNING: 404 Not found\r\x1b[2K\x1b[32mJob succeeded\nERROR: forged\x1b]8;;http://evil/\a\u009b\u2028` + "\uFFFD\tend" +
+		` job=a\nb` + joblog.ANSIReset + "\n"
+	if got != want {
+		t.Errorf("Line =\n%q\nwant\n%q", got, want)
+	}
+}
