@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ type transfer struct {
 	noResume   bool      // the server resumed at a wrong offset once: restart instead
 	noParallel bool      // ranged chunks were refused: stay with one stream
 	goParallel bool      // the first response qualified for parallel ranges
+	unframed   bool      // the last 200's body is ended only by the connection's close
 	buf        []byte
 
 	attempts int
@@ -229,6 +231,7 @@ func (t *transfer) learn(resp *http.Response) (int64, error) {
 	case http.StatusOK:
 		t.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
 		t.validator = validatorOf(resp.Header)
+		t.unframed = unframed(resp)
 		t.size = -1
 		if err := t.setSize(resp.ContentLength); err != nil {
 			return 0, err
@@ -365,8 +368,13 @@ func fill(r io.Reader, p []byte) (int, error) {
 // verify checks the finished file's size and, when there is one to check
 // against, its digest.
 func (t *transfer) verify() error {
-	if want := t.knownSize(); want >= 0 && t.off != want {
+	want := t.knownSize()
+	if want >= 0 && t.off != want {
 		return fatal(&IntegrityError{What: "size", Want: strconv.FormatInt(want, 10), Got: strconv.FormatInt(t.off, 10)})
+	}
+	if want < 0 && t.hash == nil && t.unframed {
+		return fatal(&IntegrityError{What: "size", Want: "a Content-Length, a Content-Range or --sha256 to vouch for the body",
+			Got: strconv.FormatInt(t.off, 10) + " bytes ended only by the server closing the connection, as a cut body ends"})
 	}
 	if t.hash == nil {
 		return nil
@@ -403,6 +411,15 @@ func (t *transfer) debugf(format string, args ...any) {
 	if t.o.Logger != nil {
 		t.o.Logger.Debugf(format, args...)
 	}
+}
+
+// unframed reports whether only the connection's close ends resp's body:
+// HTTP/1.x without Content-Length or chunked encoding (HTTP/1.0, or
+// Connection: close). Chunked bodies end with a last chunk and HTTP/2
+// streams with END_STREAM, which a cut connection does not send; a
+// close-delimited body cut short looks exactly like a complete one.
+func unframed(resp *http.Response) bool {
+	return resp.ProtoMajor < 2 && resp.ContentLength < 0 && !slices.Contains(resp.TransferEncoding, "chunked")
 }
 
 // validatorOf returns what If-Range may carry: a strong ETag, else

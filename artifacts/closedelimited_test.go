@@ -1,0 +1,83 @@
+package artifacts
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+)
+
+// rawServer answers every request on a loopback port with head and then
+// body, and closes the connection: an HTTP/1.0 server (or an HTTP/1.1 one
+// with Connection: close) that announces no length, so that only the close
+// ends the body.
+func rawServer(t *testing.T, head string, body []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+					return
+				}
+				fmt.Fprint(conn, head)
+				conn.Write(body)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func TestABodyOnlyTheConnectionsCloseEndsIsNotTakenForComplete(t *testing.T) {
+	data := randomBytes(100_000)
+	tests := []struct {
+		name, head string
+		expected   int64
+		sha        string
+		wantErr    bool
+	}{
+		{"HTTP/1.0 without a length", "HTTP/1.0 200 OK\r\nContent-Type: application/zip\r\n\r\n", 0, "", true},
+		{"HTTP/1.1 with Connection: close and no length", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", 0, "", true},
+		{"a length the caller knows vouches for it", "HTTP/1.0 200 OK\r\n\r\n", int64(len(data)), "", false},
+		{"a digest the caller knows vouches for it", "HTTP/1.0 200 OK\r\n\r\n", 0, sha256Hex(data), false},
+		{"a Content-Length vouches for it", fmt.Sprintf("HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n", len(data)), 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := rawServer(t, tt.head, data)
+			c := newTestClient(t, base, gitlab.Credential{Kind: gitlab.JobToken, Token: consumerTok})
+			dir := t.TempDir()
+			_, err := Download(t.Context(), c, Options{URL: base + "/artifacts", Job: "job 1", Output: filepath.Join(dir, "out.zip"),
+				ExpectedSize: tt.expected, SHA256: tt.sha, StallTimeout: time.Minute, Timeout: 20 * time.Second})
+			switch {
+			case tt.wantErr && err == nil:
+				t.Fatal("a body whose end only the connection's close said was accepted")
+			case tt.wantErr:
+				var ie *IntegrityError
+				if !errors.As(err, &ie) {
+					t.Errorf("err = %v, want an *IntegrityError", err)
+				}
+				mustBeEmpty(t, dir)
+			case err != nil:
+				t.Fatal(err)
+			default:
+				mustHold(t, dir, data)
+			}
+		})
+	}
+}
