@@ -251,3 +251,16 @@ func TestAFailedDownloadIntoAMissingDestCreatesNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestATricklingServerIsAStallNotTheDeadline(t *testing.T) {
+	body := randomBytes(50_000)
+	s := &hostile.Server{Body: body, Trickle: hostile.Same(10 * time.Millisecond)}
+	_, dir, err := hostileRun(t, s, func(o *Options) { o.StallTimeout = 100 * time.Millisecond; o.Timeout = 15 * time.Second })
+	if err == nil || strings.Contains(err.Error(), "did not finish within") || !errors.Is(err, errNoProgress) {
+		t.Fatalf("err = %v, want the download given up for a lack of progress, not at the deadline", err)
+	}
+	if !strings.Contains(err.Error(), "less than") {
+		t.Errorf("err = %v, want it to say the server sent too little", err)
+	}
+	mustBeEmpty(t, dir)
+}

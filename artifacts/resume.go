@@ -134,16 +134,17 @@ func (t *transfer) resumable() bool { return t.ranges && t.validator != "" && !t
 
 // handleCounted is handleStream that gives up, for good, after
 // maxIdleAttempts responses in a row that broke without a byte beyond the
-// best offset reached: a server that cuts every body at the same byte (or
-// ignores Range and cuts again) would otherwise be retried until the
-// overall deadline, each attempt "receiving" the same bytes again.
+// best offset reached (or stalled with less than stallFloor bytes beyond
+// it): a server that cuts every body at the same byte, ignores Range and
+// cuts again, or trickles, would otherwise be retried until the overall
+// deadline, each attempt "receiving" the same bytes again.
 func (t *transfer) handleCounted(resp *http.Response) error {
 	before := t.best
 	err := t.handleStream(resp)
 	switch {
 	case err == nil || isFatal(err):
 		return err
-	case t.best > before:
+	case progressed(before, t.best, err):
 		t.idle = 0
 		return err
 	}

@@ -34,7 +34,7 @@ func (t *transfer) doResumable(ctx context.Context, u gitlab.Unit, best func() i
 		if retry, _ := gitlab.ShouldRetry(ctx, nil, err); !retry && !stalled {
 			return err
 		}
-		if best() > before {
+		if progressed(before, best(), err) {
 			t.debugf("retrying %s after progress to byte %d: %v", t.o.Job, best(), err)
 			continue
 		}

@@ -120,7 +120,7 @@ func downloadFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "private-token-file", Usage: "`FILE` with a token sent as PRIVATE-TOKEN (else $" + envPrivateToken + ", else CI_JOB_TOKEN)"},
 		&ucli.StringFlag{Name: "ca-file", Usage: "trust the CA certificates in `FILE` (PEM) besides the system's (default: $CI_SERVER_TLS_CA_FILE)"},
 		&ucli.DurationFlag{Name: "timeout", Value: time.Hour, Usage: "give up a transfer that takes longer than `DURATION` once the artifacts were found; 0 for no limit"},
-		&ucli.DurationFlag{Name: "stall-timeout", Value: artifacts.DefaultStallTimeout, Usage: "retry a connection that delivers nothing for `DURATION`"},
+		&ucli.DurationFlag{Name: "stall-timeout", Value: artifacts.DefaultStallTimeout, Usage: "retry a connection that delivers less than 1 KiB in `DURATION`"},
 		&ucli.IntFlag{Name: "parallel", Value: artifacts.DefaultParallel, Usage: "`N` concurrent ranged requests for large archives; 1 for a single stream"},
 		&ucli.StringFlag{Name: "chunk-size", Value: "16MiB", Usage: "`SIZE` of each ranged request"},
 		&ucli.StringFlag{Name: "parallel-min", Value: "64MiB", Usage: "use ranged requests only for archives of at least `SIZE`"},

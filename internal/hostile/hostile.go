@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Server serves Body at every path. The zero value of each field is an
@@ -50,6 +51,10 @@ type Server struct {
 	// Withhold returns true for requests whose headers never come: the
 	// handler waits until the client gives up.
 	Withhold func(n int) bool
+	// Trickle returns, for request n, the pause before each byte of its
+	// body (0: none): a slowloris server that never falls silent for long
+	// and never gets anywhere either.
+	Trickle func(n int) time.Duration
 	// Echo sends the credential headers received back in response headers
 	// (X-Echo-*), as a misconfigured proxy might.
 	Echo bool
@@ -141,13 +146,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			stop = max(c, start)
 		}
 	}
-	_, _ = w.Write(body[start:stop])
+	s.write(w, r, n, body[start:stop])
 	if stop <= end && s.NoLength {
 		// Without a length only a broken connection says "cut".
 		panic(http.ErrAbortHandler)
 	}
 	// Writing less than Content-Length makes net/http close the
 	// connection: the client sees a body cut short.
+}
+
+// write sends p, byte by byte when Trickle says so.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, n int, p []byte) {
+	var pause time.Duration
+	if s.Trickle != nil {
+		pause = s.Trickle(n)
+	}
+	if pause <= 0 {
+		_, _ = w.Write(p)
+		return
+	}
+	rc := http.NewResponseController(w)
+	for i := range p {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(pause):
+		}
+		if _, err := w.Write(p[i : i+1]); err != nil || rc.Flush() != nil {
+			return
+		}
+	}
 }
 
 func (s *Server) etag(n int, body []byte) string {
