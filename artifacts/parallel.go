@@ -162,8 +162,8 @@ func (t *transfer) handleChunk(ck *chunk, resp *http.Response, buf []byte) error
 	if ck.handled++; ck.handled > 1 && ck.off > ck.start {
 		t.resumed.Add(1)
 	}
-	w := watch(resp.Body, t.o.StallTimeout)
-	defer w.stop()
+	w := gitlab.Watch(resp.Body, t.o.StallTimeout)
+	defer w.Stop()
 	if err := t.copyAt(t.sink.f, &ck.off, w, ck.end-ck.off, nil, buf); err != nil {
 		return err
 	}

@@ -134,7 +134,7 @@ func (t *transfer) resumable() bool { return t.ranges && t.validator != "" && !t
 
 // handleCounted is handleStream that gives up, for good, after
 // maxIdleAttempts responses in a row that broke without a byte beyond the
-// best offset reached (or stalled with less than stallFloor bytes beyond
+// best offset reached (or stalled with less than gitlab.StallFloor bytes beyond
 // it): a server that cuts every body at the same byte, ignores Range and
 // cuts again, or trickles, would otherwise be retried until the overall
 // deadline, each attempt "receiving" the same bytes again.
@@ -173,8 +173,8 @@ func (t *transfer) handleStream(resp *http.Response) error {
 		t.goParallel = true
 		return nil
 	}
-	w := watch(resp.Body, t.o.StallTimeout)
-	defer w.stop()
+	w := gitlab.Watch(resp.Body, t.o.StallTimeout)
+	defer w.Stop()
 	if err := t.copyPipelined(f, &t.off, w, t.hash, t.buf); err != nil {
 		return err
 	}

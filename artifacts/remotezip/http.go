@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
@@ -46,6 +47,7 @@ type HTTPSource struct {
 	do     Doer
 	src    *url.URL // the URL we were given: GitLab's, credential allowed
 	header http.Header
+	stall  time.Duration // see HTTPOptions.StallTimeout
 
 	size           int64
 	etag, modified string // pinned by the first answer
@@ -57,17 +59,38 @@ type HTTPSource struct {
 	requests, received atomic.Int64
 }
 
-// NewHTTP reads the end of the archive at rawURL with one ranged GET (more
-// only when retried) and returns a source pinned to that version of it.
-// header is added to every request (it may be nil). A server that answers
-// with the whole body instead of a range gets ErrNoRanges, its body unread,
-// unless that body is no longer than what was asked for.
+// DefaultStallTimeout is HTTPOptions.StallTimeout's default.
+const DefaultStallTimeout = 30 * time.Second
+
+// HTTPOptions configure NewHTTPWith. Zero values mean the defaults.
+type HTTPOptions struct {
+	// Header is added to every request.
+	Header http.Header
+	// StallTimeout fails an attempt whose body brings less than
+	// gitlab.StallFloor bytes in this long (it is then retried and
+	// resumed); default DefaultStallTimeout.
+	StallTimeout time.Duration
+}
+
+// NewHTTP is NewHTTPWith with header and the default stall timeout.
 func NewHTTP(ctx context.Context, do Doer, rawURL string, header http.Header) (*HTTPSource, error) {
+	return NewHTTPWith(ctx, do, rawURL, HTTPOptions{Header: header})
+}
+
+// NewHTTPWith reads the end of the archive at rawURL with one ranged GET
+// (more only when retried) and returns a source pinned to that version of
+// it. A server that answers with the whole body instead of a range gets
+// ErrNoRanges, its body unread, unless that body is no longer than what was
+// asked for.
+func NewHTTPWith(ctx context.Context, do Doer, rawURL string, o HTTPOptions) (*HTTPSource, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("the archive URL is not an http(s) URL")
 	}
-	s := &HTTPSource{do: do, src: u, header: header.Clone(), store: u}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = DefaultStallTimeout
+	}
+	s := &HTTPSource{do: do, src: u, header: o.Header.Clone(), store: u, stall: o.StallTimeout}
 	rng := fmt.Sprintf("bytes=-%d", tailSize)
 	err = do.Do(ctx, gitlab.Unit{
 		Method: http.MethodGet, URL: rawURL,
@@ -131,7 +154,9 @@ func (s *HTTPSource) handleTail(resp *http.Response) error {
 		return err
 	}
 	buf := make([]byte, s.size-start)
-	n, err := io.ReadFull(resp.Body, buf)
+	w := gitlab.Watch(resp.Body, s.stall)
+	defer w.Stop()
+	n, err := io.ReadFull(w, buf)
 	s.received.Add(int64(n))
 	if err != nil {
 		return fmt.Errorf("reading the end of the archive: %w", err)
@@ -274,7 +299,10 @@ func (r *rangeRead) run(ctx context.Context, store *url.URL) error {
 	for {
 		before := r.done
 		err := r.s.do.Do(ctx, u)
-		if err == nil || isStop(err) || r.done == before {
+		// A stalled round counts only with StallFloor bytes: a server
+		// that trickles would otherwise be asked again and again.
+		progressed := r.done > before && (r.done-before >= gitlab.StallFloor || !errors.Is(err, gitlab.ErrStalled))
+		if err == nil || isStop(err) || !progressed {
 			return err
 		}
 		if retry, _ := gitlab.ShouldRetry(ctx, nil, err); !retry {
@@ -294,7 +322,9 @@ func (r *rangeRead) handle(resp *http.Response) error {
 	if r.buf == nil {
 		r.buf = make([]byte, min(r.n, 256<<10))
 	}
-	got, err := r.copy(resp.Body, want)
+	w := gitlab.Watch(resp.Body, r.s.stall)
+	defer w.Stop()
+	got, err := r.copy(w, want)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,14 @@ package remotezip_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,5 +71,35 @@ func TestRangesAfterARedirectChainBackToGitLabCarryNoToken(t *testing.T) {
 	}
 	if len(leaks) > 0 {
 		t.Errorf("the URL the other host chose got the token with the ranges %q", leaks)
+	}
+}
+
+// A server that sends its headers and then (next to) nothing must not hold
+// `list` or `--path` forever: neither has an overall deadline for the tail.
+func TestASilentBodyIsAStall(t *testing.T) {
+	data := zipOf(t, "", file{name: "a.txt", data: []byte("hello")})
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", len(data)-1, len(data)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(data[:10])
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	c, err := gitlab.New(gitlab.Options{BaseURL: srv.URL + "/api/v4", MinWait: time.Millisecond, MaxWait: time.Millisecond, RetryMax: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err = remotezip.NewHTTPWith(ctx, c, srv.URL+"/api/v4/jobs/1/artifacts", remotezip.HTTPOptions{StallTimeout: 100 * time.Millisecond})
+	if err == nil || ctx.Err() != nil || !errors.Is(err, gitlab.ErrStalled) {
+		t.Fatalf("err = %v, want a stall before the 10 s deadline", err)
+	}
+	if n := requests.Load(); n != 3 {
+		t.Errorf("%d requests, want 3 (the stall retried as any broken body)", n)
 	}
 }

@@ -28,7 +28,7 @@ func openRanged(ctx context.Context, o *Options, t target, u string) (*remotezip
 	var src *remotezip.HTTPSource
 	var a *remotezip.Archive
 	err = artifacts.Poll(ctx, engineOptions(o, t, c, u), func(ctx context.Context) error {
-		s, err := remotezip.NewHTTP(ctx, c, u, nil)
+		s, err := remotezip.NewHTTPWith(ctx, c, u, remotezip.HTTPOptions{StallTimeout: o.StallTimeout})
 		if err != nil {
 			return err
 		}
