@@ -268,17 +268,83 @@ func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers f
 			return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), errBodyTooLarge))
 		}
 		body := &cappedReader{r: resp.Body, left: MaxJSONBody}
-		if err := json.NewDecoder(body).Decode(into); err != nil {
-			if errors.Is(err, errBodyTooLarge) {
-				return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err))
-			}
-			return fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err)
+		err := json.NewDecoder(body).Decode(into)
+		if err == nil {
+			err = checkDecoded(into)
+		}
+		if err != nil {
+			err = fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err)
+		}
+		if wrongBytes(err) {
+			return Permanent(err)
+		}
+		if err != nil {
+			return err
 		}
 		if headers != nil {
 			headers(resp.Header)
 		}
 		return nil
 	}})
+}
+
+// wrongBytes reports whether a decoding error is about the bytes the server
+// sent, which another attempt would send again (not JSON, nested too deep,
+// a number past int64, a record GitLab never sends, too large), rather than
+// about a body cut short.
+func wrongBytes(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, errBodyTooLarge) || errors.Is(err, errNotGitLabs)
+}
+
+// errNotGitLabs: a decoded answer holds what GitLab never sends.
+var errNotGitLabs = errors.New("not an answer GitLab sends")
+
+// checkDecoded refuses ids that name no record (GitLab's start at 1) and
+// negative sizes: they would end up in URLs, variables and size checks.
+func checkDecoded(v any) error {
+	var errs []error
+	switch v := v.(type) {
+	case *Job:
+		errs = append(errs, v.check())
+	case *[]Job:
+		for i := range *v {
+			errs = append(errs, (*v)[i].check())
+		}
+	case *[]Pipeline:
+		for i := range *v {
+			errs = append(errs, (*v)[i].check())
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", errNotGitLabs, firstError(errs))
+	}
+	return nil
+}
+
+func (j *Job) check() error {
+	switch {
+	case j.ID <= 0:
+		return fmt.Errorf("a job with id %d", j.ID)
+	case j.ArtifactsFile != nil && j.ArtifactsFile.Size < 0:
+		return fmt.Errorf("job %d's archive of %d bytes", j.ID, j.ArtifactsFile.Size)
+	}
+	for _, p := range []*Pipeline{j.Pipeline, j.DownstreamPipeline} {
+		if p != nil {
+			if err := p.check(); err != nil {
+				return fmt.Errorf("job %d's %w", j.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) check() error {
+	if p.ID <= 0 || p.ProjectID < 0 {
+		return fmt.Errorf("pipeline id %d (project %d)", p.ID, p.ProjectID)
+	}
+	return nil
 }
 
 // parsePage reads GitLab's pagination headers (docs/gitlab.md, "Listings and pagination").

@@ -1,0 +1,50 @@
+package gitlab_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+)
+
+func TestListingsGitLabCouldNeverSendGiveOneErrorAtOnce(t *testing.T) {
+	const tail = `{"id":1003,"name":"deploy","stage":"deploy","status":"running"}]`
+	tests := []struct{ name, body, want string }{
+		{"deeply nested JSON", strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000), "exceeded max depth"},
+		{"an id past int64", `[{"id":99999999999999999999999,"name":"big"},` + tail, "cannot unmarshal"},
+		{"a negative id", `[{"id":-5,"name":"neg"},` + tail, "a job with id -5"},
+		{"a zero id", `[{"id":0,"name":"zero"},` + tail, "a job with id 0"},
+		{"a negative archive size", `[{"id":7,"name":"neg","artifacts_file":{"filename":"a.zip","size":-10}},` + tail, "-10 bytes"},
+		{"a pipeline id below 1", `[{"id":7,"name":"x","pipeline":{"id":-1,"project_id":1}},` + tail, "pipeline id -1"},
+		{"not JSON", `<html>maintenance</html>`, "invalid character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(tt.body))
+			}))
+			t.Cleanup(srv.Close)
+			c, err := gitlab.New(gitlab.Options{BaseURL: srv.URL + "/api/v4", MinWait: time.Millisecond, MaxWait: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.PipelineJobs(t.Context(), "7", 900, gitlab.ListOptions{})
+			switch {
+			case err == nil:
+				t.Fatal("the listing was accepted")
+			case !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n"):
+				t.Errorf("err = %q, want one line saying %q", err, tt.want)
+			}
+			if n := hits.Load(); n != 1 {
+				t.Errorf("%d requests: an answer whose bytes are wrong is wrong on every attempt", n)
+			}
+		})
+	}
+}
