@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,25 @@ func TestABodyOnlyTheConnectionsCloseEndsIsNotTakenForComplete(t *testing.T) {
 			default:
 				mustHold(t, dir, data)
 			}
+		})
+	}
+}
+
+// We ask for identity; a server that encodes the archive anyway would have
+// its encoded bytes saved as the archive.
+func TestAnArchiveSentWithAContentEncodingIsRefused(t *testing.T) {
+	data := randomBytes(10_000)
+	for _, ce := range []string{"gzip", "br", "x-anything"} {
+		t.Run(ce, func(t *testing.T) {
+			base := rawServer(t, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", ce, len(data)), data)
+			c := newTestClient(t, base, gitlab.Credential{Kind: gitlab.JobToken, Token: consumerTok})
+			dir := t.TempDir()
+			_, err := Download(t.Context(), c, Options{URL: base + "/artifacts", Job: "job 1", Output: filepath.Join(dir, "out.zip"),
+				StallTimeout: time.Minute, Timeout: 20 * time.Second})
+			if err == nil || !strings.Contains(err.Error(), "Content-Encoding") {
+				t.Fatalf("err = %v, want the encoding refused", err)
+			}
+			mustBeEmpty(t, dir)
 		})
 	}
 }

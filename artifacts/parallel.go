@@ -146,6 +146,9 @@ func (t *transfer) handleChunk(ck *chunk, resp *http.Response, buf []byte) error
 	if resp.StatusCode != http.StatusPartialContent {
 		return fatal(errRangesRefused)
 	}
+	if err := checkEncoding(resp); err != nil {
+		return err
+	}
 	cr, err := parseContentRange(resp.Header.Get("Content-Range"))
 	if err == nil && cr.start != ck.off {
 		err = fmt.Errorf("asked for byte %d, the server sent from byte %d", ck.off, cr.start)

@@ -212,6 +212,9 @@ func (t *transfer) restart() error {
 // its first byte belongs at.
 func (t *transfer) learn(resp *http.Response) (int64, error) {
 	t.setStore(gitlab.StoreURL(resp.Request))
+	if err := checkEncoding(resp); err != nil {
+		return 0, err
+	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
@@ -412,6 +415,16 @@ func (t *transfer) debugf(format string, args ...any) {
 	if t.o.Logger != nil {
 		t.o.Logger.Debugf(format, args...)
 	}
+}
+
+// checkEncoding refuses a body in a Content-Encoding: every request asks
+// for identity, since offsets, lengths and digests count the archive's own
+// bytes, and an encoded body saved as it came would not be the archive.
+func checkEncoding(resp *http.Response) error {
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return fatal(fmt.Errorf("GET %s: the server sent the archive with Content-Encoding %q, not as it is", gitlab.Redact(resp.Request.URL), ce))
+	}
+	return nil
 }
 
 // unframed reports whether only the connection's close ends resp's body:
