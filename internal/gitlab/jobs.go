@@ -260,25 +260,10 @@ const MaxJSONBody = 64 << 20
 var errBodyTooLarge = fmt.Errorf("answer larger than %d MiB", MaxJSONBody>>20)
 
 // getJSON fetches rawURL and decodes it; decoding is part of the retried
-// attempt, so a body cut halfway is fetched again. A body over MaxJSONBody
-// is a final error.
+// attempt, so a body cut halfway is fetched again.
 func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers func(http.Header)) error {
 	return c.Do(ctx, Unit{Method: http.MethodGet, URL: rawURL, Handle: func(resp *http.Response) error {
-		if resp.ContentLength > MaxJSONBody {
-			return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), errBodyTooLarge))
-		}
-		body := &cappedReader{r: resp.Body, left: MaxJSONBody}
-		err := json.NewDecoder(body).Decode(into)
-		if err == nil {
-			err = checkDecoded(into)
-		}
-		if err != nil {
-			err = fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err)
-		}
-		if wrongBytes(err) {
-			return Permanent(err)
-		}
-		if err != nil {
+		if err := DecodeJSON(resp, into); err != nil {
 			return err
 		}
 		if headers != nil {
@@ -286,6 +271,29 @@ func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers f
 		}
 		return nil
 	}})
+}
+
+// DecodeJSON decodes a JSON answer into into, for a Unit's Handle: every
+// answer this project decodes goes through it. A body over MaxJSONBody, or
+// whose bytes are wrong (not JSON, nested too deep, a number past int64, a
+// record GitLab never sends), is a Permanent error; a body cut short is
+// not, and the attempt is retried.
+func DecodeJSON(resp *http.Response, into any) error {
+	if resp.ContentLength > MaxJSONBody {
+		return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), errBodyTooLarge))
+	}
+	body := &cappedReader{r: resp.Body, left: MaxJSONBody}
+	err := json.NewDecoder(body).Decode(into)
+	if err == nil {
+		err = checkDecoded(into)
+	}
+	if err != nil {
+		err = fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err)
+	}
+	if wrongBytes(err) {
+		return Permanent(err)
+	}
+	return err
 }
 
 // wrongBytes reports whether a decoding error is about the bytes the server

@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -92,7 +91,7 @@ func (s *Service) currentJob(ctx context.Context, token string) (caller, error) 
 	err := s.anon.Do(ctx, gitlab.Unit{
 		Method: http.MethodGet, URL: s.anon.URL("job", nil),
 		Prepare: func(r *http.Request) error { r.Header.Set("JOB-TOKEN", token); return nil },
-		Handle:  func(resp *http.Response) error { return json.NewDecoder(resp.Body).Decode(&j) },
+		Handle:  func(resp *http.Response) error { return gitlab.DecodeJSON(resp, &j) },
 	})
 	switch {
 	case gitlab.IsStatus(err, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound):

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -52,8 +51,9 @@ func FetchEnv(ctx context.Context, c Client) (map[string]string, error) {
 		q.Set(ParentPipelineParam, strconv.FormatInt(c.ParentPipelineID, 10))
 	}
 	var vars map[string]string
+	// Bounded as GitLab's answers are: every job's env hook reads it.
 	err = gc.Do(ctx, gitlab.Unit{Method: http.MethodGet, URL: gc.URL("v1/env", q), Handle: func(resp *http.Response) error {
-		return json.NewDecoder(resp.Body).Decode(&vars)
+		return gitlab.DecodeJSON(resp, &vars)
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("pipeline-artifacts server: %w", err)
@@ -115,7 +115,7 @@ func FetchManifest(ctx context.Context, c Client) (*hooks.Manifest, error) {
 	}
 	var m hooks.Manifest
 	err = gc.Do(ctx, gitlab.Unit{Method: http.MethodGet, URL: gc.URL("v1/manifest", q), Handle: func(resp *http.Response) error {
-		return json.NewDecoder(resp.Body).Decode(&m)
+		return gitlab.DecodeJSON(resp, &m)
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("pipeline-artifacts server: %w", err)
