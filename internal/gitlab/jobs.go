@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // ListOptions narrow a pipeline jobs listing.
@@ -331,10 +332,17 @@ func checkDecoded(v any) error {
 	return nil
 }
 
+// maxJobName is GitLab's limit on a job's name (ci_builds.name is a
+// varchar(255) since 14.6; docs/gitlab.md). A longer one would become a
+// variable name and a log line of any length.
+const maxJobName = 255
+
 func (j *Job) check() error {
 	switch {
 	case j.ID <= 0:
 		return fmt.Errorf("a job with id %d", j.ID)
+	case utf8.RuneCountInString(j.Name) > maxJobName:
+		return fmt.Errorf("job %d's name of %d characters", j.ID, utf8.RuneCountInString(j.Name))
 	case j.ArtifactsFile != nil && j.ArtifactsFile.Size < 0:
 		return fmt.Errorf("job %d's archive of %d bytes", j.ID, j.ArtifactsFile.Size)
 	}
