@@ -226,6 +226,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if leftOrigin(req, via) {
 		DropCredentials(req.Header)
 	}
+	// net/http sets the previous URL as Referer, query included: a signed
+	// object-store URL would go to wherever the store redirects.
+	req.Header.Del("Referer")
 	return nil
 }
 

@@ -131,3 +131,37 @@ func TestHostileRedirectsEndAtOnceWithOneLine(t *testing.T) {
 		})
 	}
 }
+
+// A signed object-store URL is a credential of its own: a store that
+// redirects elsewhere must not have it sent along as the Referer.
+func TestARedirectSendsNoReferer(t *testing.T) {
+	var mu sync.Mutex
+	var referers []string
+	third := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		referers = append(referers, r.Header.Get("Referer"))
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(third.Close)
+	store := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, third.URL+"/elsewhere", http.StatusFound)
+	}))
+	t.Cleanup(store.Close)
+	gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, store.URL+"/bucket/a.zip?X-Amz-Signature=signed-secret", http.StatusFound)
+	}))
+	t.Cleanup(gl.Close)
+	c, err := gitlab.New(gitlab.Options{BaseURL: gl.URL + "/api/v4", MinWait: time.Millisecond, MaxWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Do(t.Context(), gitlab.Unit{Method: "GET", URL: c.URL("jobs/1/artifacts", nil),
+		Handle: func(r *http.Response) error { _, err := io.Copy(io.Discard, r.Body); return err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(referers) != 1 || referers[0] != "" {
+		t.Errorf("the third host got Referer %q", referers)
+	}
+}
