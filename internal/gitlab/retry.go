@@ -25,7 +25,8 @@ type Policy struct {
 }
 
 // PermanentError marks an error that must not be retried (an integrity
-// failure, a full disk); Do returns it unwrapped.
+// failure, a full disk, a refused redirect); Do returns it as the error, its
+// message the wrapped error's.
 type PermanentError struct{ Err error }
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
@@ -246,10 +247,13 @@ func redactURLError(err error) error {
 	return err
 }
 
+// unwrapPermanent returns the permanent error itself, without the layers
+// net/http and the retry client put around it, still marked: a caller that
+// asks ShouldRetry about it (a loop around Do) must hear no as well.
 func unwrapPermanent(err error) error {
 	var perm *PermanentError
 	if errors.As(err, &perm) {
-		return perm.Err
+		return perm
 	}
 	return err
 }

@@ -101,3 +101,15 @@ func TestAnArchiveSentWithAContentEncodingIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestARefusedRedirectIsOneAttemptAndSaysWhy(t *testing.T) {
+	base := rawServer(t, "HTTP/1.1 302 Found\r\nLocation: ftp://files.example.com/a.zip\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", nil)
+	c := newTestClient(t, base, gitlab.Credential{Kind: gitlab.JobToken, Token: consumerTok})
+	dir := t.TempDir()
+	_, err := Download(t.Context(), c, Options{URL: base + "/artifacts", Job: "job 1", Output: filepath.Join(dir, "out.zip"),
+		StallTimeout: time.Minute, Timeout: 20 * time.Second})
+	if err == nil || strings.Contains(err.Error(), "no progress") || !strings.Contains(err.Error(), `refused a redirect to a "ftp" URL`) {
+		t.Fatalf("err = %v, want the refused redirect named, and nothing about progress", err)
+	}
+	mustBeEmpty(t, dir)
+}
