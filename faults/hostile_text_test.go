@@ -41,7 +41,8 @@ func TestFaultHostileText(t *testing.T) {
 	t.Parallel()
 	jobs := fmt.Sprintf(`[{"id":1000,"name":%s,"stage":"build","status":"success","artifacts_file":{"filename":"a.zip","size":10}},`+
 		`{"id":1001,"name":"build","stage":"build","status":"success","artifacts_file":{"filename":"a.zip","size":10}},`+
-		`{"id":1003,"name":"deploy","stage":"deploy","status":"running"}]`, jsonString(forged))
+		`{"id":1002,"name":"lint","stage":"build","status":%s,"artifacts_file":{"filename":%s,"size":10}},`+
+		`{"id":1003,"name":"deploy","stage":"deploy","status":"running"}]`, jsonString(forged), jsonString("success\r\x1b[2Kforged"), jsonString("a.zip\nERROR: forged"))
 	message := fmt.Sprintf(`{"message":%s}`, jsonString("404 Not found\r\x1b[2K\x1b[32mJob succeeded"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

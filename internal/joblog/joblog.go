@@ -94,6 +94,7 @@ func InJobLog(getenv func(string) string) bool {
 // SectionStart opens a collapsed section; outside a job log it is the
 // header alone. GitLab's markers carry Unix times.
 func SectionStart(name, header string, at time.Time, inJobLog bool) string {
+	header = OneLine(header)
 	if !inJobLog {
 		return header + "\n"
 	}
@@ -109,12 +110,13 @@ func SectionEnd(name string, at time.Time, inJobLog bool) string {
 }
 
 // Section renders a whole section: the header stays visible, the indented
-// body folds away.
+// body folds away. Header and body lines may quote a server's text (a job's
+// status, an archive's file name): each stays one line, as in Line.
 func Section(name, header string, start, end time.Time, body []string, inJobLog bool) string {
 	var b strings.Builder
 	b.WriteString(SectionStart(name, header, start, inJobLog))
 	for _, l := range body {
-		b.WriteString("  " + l + "\n")
+		b.WriteString("  " + OneLine(l) + "\n")
 	}
 	b.WriteString(SectionEnd(name, end, inJobLog))
 	return b.String()

@@ -61,3 +61,14 @@ func TestALineWithAServersTextStaysOneLine(t *testing.T) {
 		t.Errorf("Line =\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestASectionWithAServersTextKeepsItsLines(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	got := joblog.Section("s", "head\rforged", at, at, []string{"a.zip\nERROR: forged", "success\x1b[2K"}, true)
+	want := "\x1b[0Ksection_start:1700000000:s[collapsed=true]\r\x1b[0Khead\\rforged\n" +
+		"  a.zip\\nERROR: forged\n  success\\x1b[2K\n" +
+		"\x1b[0Ksection_end:1700000000:s\r\x1b[0K\n"
+	if got != want {
+		t.Errorf("Section =\n%q\nwant\n%q", got, want)
+	}
+}
