@@ -10,6 +10,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/doctor"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/joblog"
 )
 
 // DoctorOptions configure doctor: the stages' Settings plus what a runner
@@ -77,14 +78,15 @@ func runDoctor(ctx context.Context, o DoctorOptions) error {
 		return err
 	}
 	for _, f := range r.Findings {
-		fmt.Fprintf(o.Stdout, "%-6s%s\n", f.Status, f.Message)
+		// A finding may quote GitLab (its version, an error): one line each.
+		fmt.Fprintf(o.Stdout, "%-6s%s\n", f.Status, joblog.OneLine(f.Message))
 	}
 	return doctorVerdict(o.Stdout, r)
 }
 
 func doctorVerdict(w io.Writer, r *doctor.Report) error {
 	if !r.Verdict.Siblings {
-		fmt.Fprintf(w, "verdict: a job on this host would get its declared dependencies only: %s\n", r.Verdict.Missing)
+		fmt.Fprintf(w, "verdict: a job on this host would get its declared dependencies only: %s\n", joblog.OneLine(r.Verdict.Missing))
 		return errors.New("doctor: jobs on this host would not get their siblings")
 	}
 	fmt.Fprintf(w, "verdict: a job on this host would get its siblings (from: %s)\n", r.Verdict.From)

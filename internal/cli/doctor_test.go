@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,5 +163,26 @@ func TestDoctorCommand(t *testing.T) {
 			}
 			checkDoctorOutput(t, stdout.String()+stderr.String(), nil, nil)
 		})
+	}
+}
+
+func TestDoctorPrintsAServersVersionOnOneLine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/version") {
+			w.Write([]byte(`{"version":"17.0.0\r\u001b[2K\nok    forged","revision":"x"}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	var out bytes.Buffer
+	_ = runDoctor(t.Context(), DoctorOptions{URL: srv.URL, Timeout: 5 * time.Second, Stdout: &out,
+		Settings: Settings{APITokenFile: writeFile(t, "token", docAdmin, 0o600)}, retryMax: -1})
+	if strings.ContainsAny(out.String(), "\r\x1b") || strings.Contains(out.String(), "\nok    forged") {
+		t.Errorf("doctor printed the server's control characters:\n%q", out.String())
+	}
+	if !strings.Contains(out.String(), "17.0.0") {
+		t.Errorf("doctor did not print the version:\n%s", out.String())
 	}
 }
