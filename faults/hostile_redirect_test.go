@@ -1,0 +1,68 @@
+package faults
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestFaultRedirectChainBack: GitLab redirects to another host, which sends
+// the client back to GitLab on a path it chose. Whatever the command, that
+// path never gets the job token.
+func TestFaultRedirectChainBack(t *testing.T) {
+	t.Parallel()
+	archive := archiveOf(t, 400<<10, 31) // past remotezip's 256 KiB tail: --path needs a second range
+	for _, args := range [][]string{
+		{"-o", "out.zip"},
+		{"--path", "dist/app.bin", "-o", "app.bin"},
+		{"--list"},
+	} {
+		name := strings.Join(args, " ")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			inject(t, "GitLab redirects to another host, which redirects back to GitLab on a path of its choosing ("+name+")",
+				"exit 0; the path the other host chose never sees the job token")
+			var mu sync.Mutex
+			var leaked []string
+			other := httptest.NewServer(nil)
+			t.Cleanup(other.Close)
+			gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case strings.HasSuffix(r.URL.Path, "/artifacts"):
+					http.Redirect(w, r, other.URL+"/bounce", http.StatusFound)
+				case r.URL.Path == "/chosen":
+					if r.Header.Get("JOB-TOKEN") != "" {
+						mu.Lock()
+						leaked = append(leaked, r.Method+" "+r.Header.Get("Range"))
+						mu.Unlock()
+					}
+					http.ServeContent(w, r, "a.zip", time.Time{}, bytes.NewReader(archive))
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			t.Cleanup(gl.Close)
+			other.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, gl.URL+"/chosen", http.StatusTemporaryRedirect)
+			})
+			env := []string{"CI_JOB_TOKEN=" + jobToken, "CI_API_V4_URL=" + gl.URL + "/api/v4", "PIPELINE_ARTIFACTS_DEBUG=1"}
+			cmd := []string{"download", "--url", gl.URL + "/api/v4/jobs/2/artifacts"}
+			if args[0] == "--list" {
+				cmd = []string{"list", "--url", gl.URL + "/api/v4/jobs/2/artifacts"}
+			} else {
+				cmd = append(cmd, args...)
+			}
+			p := run(t, t.TempDir(), env, cmd...)
+			if p.code() != 0 {
+				t.Fatalf("want exit 0: %v", p)
+			}
+			if len(leaked) > 0 {
+				t.Errorf("the path the other host chose got the job token with %q", leaked)
+			}
+		})
+	}
+}
