@@ -55,3 +55,30 @@ func TestListingsGitLabCouldNeverSendGiveOneErrorAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// GitLab never names a job, a stage or an archive after the token it was
+// asked with; a server that does would have it put into the job's variable
+// names, manifest and log.
+func TestAListingThatQuotesTheTokenIsRefused(t *testing.T) {
+	const token = "glpat-echoed-admin-token"
+	for _, row := range []string{
+		`{"id":7,"name":"build ` + token + `"}`,
+		`{"id":7,"name":"build","stage":"` + token + `"}`,
+		`{"id":7,"name":"build","artifacts_file":{"filename":"` + token + `.zip","size":1}}`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte("[" + row + "]"))
+		}))
+		c, err := gitlab.New(gitlab.Options{BaseURL: srv.URL + "/api/v4", Credential: gitlab.Credential{Kind: gitlab.PrivateToken, Token: token},
+			MinWait: time.Millisecond, MaxWait: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := c.PipelineJobs(t.Context(), "7", 900, gitlab.ListOptions{})
+		srv.Close()
+		if err == nil || strings.Contains(err.Error(), token) {
+			t.Errorf("%s: jobs %v, err %v: want the listing refused without quoting the token", row, jobs, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -267,11 +268,30 @@ func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers f
 		if err := DecodeJSON(resp, into); err != nil {
 			return err
 		}
+		if err := c.quotesNoToken(into); err != nil {
+			return Permanent(fmt.Errorf("reading %s: %w", redact(resp.Request.URL), err))
+		}
 		if headers != nil {
 			headers(resp.Header)
 		}
 		return nil
 	}})
+}
+
+// quotesNoToken refuses an answer that holds the token it was asked with:
+// GitLab never names a job, a stage or a file after it (a job token does
+// not exist before its job starts), and a server that echoes it would have
+// it put into a job's variable names, manifest and log — the admin token
+// included, which must never reach a job.
+func (c *Client) quotesNoToken(v any) error {
+	if len(c.cred.Token) < 8 {
+		return nil // too short to tell an echo from a coincidence
+	}
+	b, err := json.Marshal(v)
+	if err == nil && bytes.Contains(b, []byte(c.cred.Token)) {
+		return fmt.Errorf("%w: it quotes the %s it was sent", errNotGitLabs, c.cred.Kind)
+	}
+	return nil
 }
 
 // DecodeJSON decodes a JSON answer into into, for a Unit's Handle: every
