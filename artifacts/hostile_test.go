@@ -23,7 +23,7 @@ func hostileRun(t *testing.T, s *hostile.Server, change func(*Options)) (*Result
 	if s.Withhold != nil {
 		stall = 200 * time.Millisecond
 	}
-	c.SetResponseHeaderTimeout(stall) // as the CLI does
+	c.SetStallTimeout(stall) // as the CLI does
 	dir := t.TempDir()
 	o := Options{URL: base + "/artifacts", Job: "job 1", Output: filepath.Join(dir, "out.zip"),
 		StallTimeout: stall, Timeout: 20 * time.Second}

@@ -66,3 +66,27 @@ func TestFaultRedirectChainBack(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultSilentListing: a GitLab that sends a listing's headers and then
+// nothing must not hold `download --pipeline` past --stall-timeout's
+// retries: the listing's body is watched as an archive's is.
+func TestFaultSilentListing(t *testing.T) {
+	t.Parallel()
+	inject(t, "the pipeline jobs listing sends its headers and the first byte, then nothing",
+		"download --pipeline fails with a stall well before the test's deadline")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("["))
+		http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(deadline + time.Minute):
+		}
+	}))
+	t.Cleanup(srv.Close)
+	env := []string{"CI_JOB_TOKEN=" + jobToken, "CI_API_V4_URL=" + srv.URL + "/api/v4", "CI_PROJECT_ID=42"}
+	p := run(t, t.TempDir(), env, "download", "build", "--pipeline", "5", "-o", "out.zip", "--stall-timeout", "300ms")
+	if p.code() != 1 || !strings.Contains(p.stderr.String(), "too little data") {
+		t.Fatalf("want exit 1 naming the stall: %v", p)
+	}
+}

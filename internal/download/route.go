@@ -131,7 +131,7 @@ func newClient(o *Options, base, target string) (*gitlab.Client, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	c.SetResponseHeaderTimeout(o.StallTimeout)
+	c.SetStallTimeout(o.StallTimeout)
 	return c, nil
 }
 

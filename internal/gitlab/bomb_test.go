@@ -1,6 +1,8 @@
 package gitlab_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,5 +82,26 @@ func TestAListingThatQuotesTheTokenIsRefused(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), token) {
 			t.Errorf("%s: jobs %v, err %v: want the listing refused without quoting the token", row, jobs, err)
 		}
+	}
+}
+
+func TestASilentListingIsAStall(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[{"id":7,`))
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	c, err := gitlab.New(gitlab.Options{BaseURL: srv.URL + "/api/v4", MinWait: time.Millisecond, MaxWait: time.Millisecond, RetryMax: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetStallTimeout(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err = c.PipelineJobs(ctx, "7", 900, gitlab.ListOptions{})
+	if !errors.Is(err, gitlab.ErrStalled) || ctx.Err() != nil {
+		t.Fatalf("err = %v, want a stall before the deadline", err)
 	}
 }

@@ -109,6 +109,7 @@ type Client struct {
 	policy   Policy
 	conc     int
 	logger   Logger
+	stall    time.Duration // see SetStallTimeout; 0: API bodies are not watched
 	// noTriggerJobs remembers that GET …/trigger_jobs answered 404: this
 	// GitLab predates 19.2, ask /bridges directly.
 	noTriggerJobs atomic.Bool

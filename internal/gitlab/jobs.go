@@ -265,6 +265,11 @@ var errBodyTooLarge = fmt.Errorf("answer larger than %d MiB", MaxJSONBody>>20)
 // attempt, so a body cut halfway is fetched again.
 func (c *Client) getJSON(ctx context.Context, rawURL string, into any, headers func(http.Header)) error {
 	return c.Do(ctx, Unit{Method: http.MethodGet, URL: rawURL, Handle: func(resp *http.Response) error {
+		if c.stall > 0 {
+			w := Watch(resp.Body, c.stall)
+			defer w.Stop()
+			resp.Body = w
+		}
 		if err := DecodeJSON(resp, into); err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ type Watchdog struct {
 }
 
 // Watch starts watching body, in windows of d. Read through the Watchdog;
-// call Stop when done. The caller still closes body.
+// call Stop when done. The caller still closes body (or the Watchdog).
 func Watch(body io.ReadCloser, d time.Duration) *Watchdog {
 	w := &Watchdog{body: body, d: d}
 	w.timer = time.AfterFunc(d, w.check)
@@ -61,6 +61,9 @@ func (w *Watchdog) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Close closes the watched body.
+func (w *Watchdog) Close() error { return w.body.Close() }
 
 // Stop ends the watch.
 func (w *Watchdog) Stop() {

@@ -25,11 +25,15 @@ func SameOrigin(a, b *url.URL) bool {
 	return a.Scheme == b.Scheme && a.Host == b.Host
 }
 
-// SetResponseHeaderTimeout bounds the wait for a response's headers, so that
-// a server that accepts a request and then says nothing fails the attempt
-// (and the retry policy tries again) instead of hanging until the overall
-// deadline. Call it before the client is used; zero means no limit.
-func (c *Client) SetResponseHeaderTimeout(d time.Duration) {
+// SetStallTimeout bounds how long a request may go without moving: the
+// wait for a response's headers, and each window in which the body of an
+// API answer must bring StallFloor bytes. A server that accepts a request
+// and then says nothing (or next to nothing) fails the attempt, and the
+// retry policy tries again, instead of hanging until the overall deadline.
+// Call it before the client is used; zero means no limit. (The transfer
+// engine watches archive bodies itself, with the same duration.)
+func (c *Client) SetStallTimeout(d time.Duration) {
+	c.stall = d
 	switch t := c.http.Transport.(type) {
 	case *http.Transport:
 		t.ResponseHeaderTimeout = d
