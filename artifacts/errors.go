@@ -111,8 +111,9 @@ func refusalHint(kind gitlab.AuthKind, status int) string {
 }
 
 // fatalError marks an error the transfer must not retry (a full disk, an
-// integrity failure). gitlab.Do unwraps gitlab.Permanent before returning, so
-// this type is how the engine still recognises it afterwards.
+// integrity failure), as the engine's own: gitlab.Do returns a
+// gitlab.Permanent error still marked, but the client's own (a refused
+// redirect) are not the engine's to report as fatal.
 type fatalError struct{ err error }
 
 func (e *fatalError) Error() string { return e.err.Error() }
