@@ -165,3 +165,41 @@ func TestARedirectSendsNoReferer(t *testing.T) {
 		t.Errorf("the third host got Referer %q", referers)
 	}
 }
+
+// The client keeps no cookies: one a server sets is never sent back, to it
+// or to any host it redirects to.
+func TestCookiesAServerSetsAreNeverSent(t *testing.T) {
+	var mu sync.Mutex
+	var cookies []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		mu.Unlock()
+	}))
+	t.Cleanup(other.Close)
+	gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "_gitlab_session", Value: "session-secret", Path: "/"})
+		if r.URL.Path == "/api/v4/first" {
+			http.Redirect(w, r, "/api/v4/second", http.StatusFound)
+			return
+		}
+		http.Redirect(w, r, other.URL+"/store", http.StatusFound)
+	}))
+	t.Cleanup(gl.Close)
+	c, err := gitlab.New(gitlab.Options{BaseURL: gl.URL + "/api/v4", MinWait: time.Millisecond, MaxWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		err = c.Do(t.Context(), gitlab.Unit{Method: "GET", URL: c.URL("first", nil), Handle: func(*http.Response) error { return nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(cookies, "") != "" || len(cookies) != 6 {
+		t.Errorf("cookies sent: %q", cookies)
+	}
+}
