@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +115,70 @@ func TestARefusedRedirectIsOneAttemptAndSaysWhy(t *testing.T) {
 		t.Fatalf("err = %v, want the refused redirect named, and nothing about progress", err)
 	}
 	mustBeEmpty(t, dir)
+}
+
+// A resume answered with 200 (not 206) whose body is only the rest, under
+// the same validator: the bytes of the tail must not be taken for the
+// whole archive.
+func TestAResumeAnsweredWith200AndOnlyTheRestIsNotTheArchive(t *testing.T) {
+	data := randomBytes(100_000)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("ETag", `"v1"`)
+		h.Set("Accept-Ranges", "bytes")
+		body := data
+		if off, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
+			start, _ := strconv.Atoi(strings.TrimSuffix(off, "-"))
+			body = data[start:]
+			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(data)-1, len(data)))
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		if n.Add(1) == 1 {
+			w.Write(body[:40_000]) // cut: the client resumes
+			return
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, gitlab.Credential{Kind: gitlab.JobToken, Token: consumerTok})
+	dir := t.TempDir()
+	_, err := Download(t.Context(), c, Options{URL: srv.URL + "/artifacts", Job: "job 1", Output: filepath.Join(dir, "out.zip"),
+		StallTimeout: time.Minute, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err) // asked again without Range, the server sends the whole archive
+	}
+	mustHold(t, dir, data)
+}
+
+func TestAResumeAnsweredWith200AndOnlyTheRestWithoutContentRangeIsNotTheArchive(t *testing.T) {
+	data := randomBytes(100_000)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("ETag", `"v1"`)
+		h.Set("Accept-Ranges", "bytes")
+		body := data
+		if off, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes="); ok {
+			start, _ := strconv.Atoi(strings.TrimSuffix(off, "-"))
+			body = data[start:]
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		if n.Add(1) == 1 {
+			w.Write(body[:40_000])
+			return
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv.URL, gitlab.Credential{Kind: gitlab.JobToken, Token: consumerTok})
+	dir := t.TempDir()
+	_, err := Download(t.Context(), c, Options{URL: srv.URL + "/artifacts", Job: "job 1", Output: filepath.Join(dir, "out.zip"),
+		StallTimeout: time.Minute, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustHold(t, dir, data)
 }

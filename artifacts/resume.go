@@ -233,6 +233,10 @@ func (t *transfer) learn(resp *http.Response) (int64, error) {
 		t.ranges = true
 		return cr.start, nil
 	case http.StatusOK:
+		if err := t.wholeBody(resp); err != nil {
+			t.noResume = true // the next attempt asks for the whole archive
+			return 0, err
+		}
 		t.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
 		t.validator = validatorOf(resp.Header)
 		t.unframed = unframed(resp)
@@ -243,6 +247,26 @@ func (t *transfer) learn(resp *http.Response) (int64, error) {
 		return 0, t.expectDigest(resp.Header)
 	}
 	return 0, fatal(fmt.Errorf("GET %s: unexpected %s", gitlab.Redact(resp.Request.URL), resp.Status))
+}
+
+// wholeBody checks that a 200 can be the whole archive and not a resume
+// answered with 200 and only the rest: a Content-Range that is not the
+// whole, or, under the same validator, exactly the length of the rest.
+// Either would be saved from byte 0 as if it were the archive. (Another
+// length under the same validator is taken as a new archive whose server
+// kept its ETag, and verified as any.)
+func (t *transfer) wholeBody(resp *http.Response) error {
+	if v := resp.Header.Get("Content-Range"); v != "" {
+		cr, err := parseContentRange(v)
+		if err != nil || cr.start != 0 || (cr.total >= 0 && cr.end != cr.total-1) {
+			return fmt.Errorf("a 200 answer that is not the whole archive (Content-Range %q)", v)
+		}
+	}
+	rest := t.size - t.off
+	if v := validatorOf(resp.Header); v != "" && v == t.validator && t.off > 0 && t.size > 0 && resp.ContentLength == rest {
+		return fmt.Errorf("a 200 answer of %d bytes for the archive %s of %d, which is only the rest after byte %d", rest, v, t.size, t.off)
+	}
+	return nil
 }
 
 // setSize records the body's total length, -1 for unknown, and checks it
