@@ -187,14 +187,23 @@ func TestEndToEndScriptExitCodeReachesTheRunner(t *testing.T) {
 func TestEndToEndCancelEndsTheScriptAndItsChildren(t *testing.T) {
 	p := newPipeline(t)
 	pids := filepath.Join(t.TempDir(), "pids")
-	job := p.DeployJob(`sleep 1000 & echo $! > ` + pids + `.tmp; echo $$ >> ` + pids + `.tmp; mv ` + pids + `.tmp ` + pids + `; sleep 1000`)
+	// The runner's own `trap exit 1 TERM` traps HUP (1) and TERM with a bare
+	// `exit`, which keeps the last command's status: a cancel that lands
+	// just after the mv exits 0, and the runner calls the job canceled
+	// whatever the stage's status. The job's own trap makes the status
+	// certain. The pid file appears only once the background child is
+	// sleep itself: a SIGTERM between bash's fork and exec is taken by the
+	// trap the child inherited and lost at the exec.
+	job := p.DeployJob(`trap 'exit 77' TERM; sleep 1000 & bg=$!; ` +
+		`while [ -e /proc/$bg ] && [ "$(cat /proc/$bg/comm 2>/dev/null)" != sleep ]; do :; done; ` +
+		`echo $bg > ` + pids + `.tmp; echo $$ >> ` + pids + `.tmp; mv ` + pids + `.tmp ` + pids + `; sleep 1000`)
 	job.OnBuildScript = func(cancel func()) {
 		waitForFile(t, pids)
 		cancel()
 	}
 	res := runJob(t, job)
-	if res.Status != "script_failure" {
-		t.Errorf("status %s after cancel, want script_failure; log:\n%s", res.Status, res.Log())
+	if res.Status != "script_failure" || res.ExitCode != 77 {
+		t.Errorf("status %s exit %d after cancel, want script_failure 77; log:\n%s", res.Status, res.ExitCode, res.Log())
 	}
 	data, err := os.ReadFile(pids)
 	if err != nil {
