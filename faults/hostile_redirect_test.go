@@ -28,12 +28,13 @@ func TestFaultRedirectChainBack(t *testing.T) {
 				"exit 0; the path the other host chose never sees the job token")
 			var mu sync.Mutex
 			var leaked []string
-			other := httptest.NewServer(nil)
+			other := httptest.NewUnstartedServer(nil) // started once its handler knows gl
 			t.Cleanup(other.Close)
+			otherURL := "http://" + other.Listener.Addr().String()
 			gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				switch {
 				case strings.HasSuffix(r.URL.Path, "/artifacts"):
-					http.Redirect(w, r, other.URL+"/bounce", http.StatusFound)
+					http.Redirect(w, r, otherURL+"/bounce", http.StatusFound)
 				case r.URL.Path == "/chosen":
 					if r.Header.Get("JOB-TOKEN") != "" {
 						mu.Lock()
@@ -49,6 +50,7 @@ func TestFaultRedirectChainBack(t *testing.T) {
 			other.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, gl.URL+"/chosen", http.StatusTemporaryRedirect)
 			})
+			other.Start()
 			env := []string{"CI_JOB_TOKEN=" + jobToken, "CI_API_V4_URL=" + gl.URL + "/api/v4", "PIPELINE_ARTIFACTS_DEBUG=1"}
 			cmd := []string{"download", "--url", gl.URL + "/api/v4/jobs/2/artifacts"}
 			if args[0] == "--list" {
@@ -60,6 +62,8 @@ func TestFaultRedirectChainBack(t *testing.T) {
 			if p.code() != 0 {
 				t.Fatalf("want exit 0: %v", p)
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			if len(leaked) > 0 {
 				t.Errorf("the path the other host chose got the job token with %q", leaked)
 			}
