@@ -1,0 +1,125 @@
+// Package entryname is the one rule for what an archive entry may be named
+// and where its symlink may point. artifacts/extract applies it to every
+// entry it writes and artifacts/remotezip to the one entry --path reads, so
+// the two never disagree about what is safe.
+package entryname
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Bounds on a name. Linux refuses a path component past NAME_MAX and a path
+// past PATH_MAX, so no tool could have archived longer ones from a real
+// tree. Depth is bounded separately: every directory level costs os.Root a
+// system call on each later open beneath it, so a chain of 16,000 "d/"
+// (one 32 KiB zip name) took minutes to extract; no build output nests 256
+// directories deep.
+const (
+	MaxBytes          = 4096 // PATH_MAX
+	MaxComponentBytes = 255  // NAME_MAX
+	MaxDepth          = 256  // directories above an entry
+	MaxLinkTarget     = 4096 // PATH_MAX, for a symlink's target
+)
+
+// Clean returns the slash-separated path, relative to the destination,
+// that an entry named raw would be written to, or a reason to refuse it. It
+// refuses rather than repairs: an archive that needs repair is hostile or
+// broken. "." is the destination itself.
+func Clean(raw string) (string, string) {
+	switch {
+	case raw == "":
+		return "", "empty name"
+	case len(raw) > MaxBytes:
+		return "", fmt.Sprintf("name longer than %d bytes", MaxBytes)
+	}
+	if why := badChars(raw); why != "" {
+		return "", why + " in name"
+	}
+	if raw[0] == '/' {
+		return "", "absolute path"
+	}
+	if hasDrive(raw) {
+		return "", "Windows drive letter in name"
+	}
+	for _, part := range strings.Split(raw, "/") {
+		if part == ".." {
+			return "", "path escapes the destination"
+		}
+		if len(part) > MaxComponentBytes {
+			return "", fmt.Sprintf("a name component longer than %d bytes", MaxComponentBytes)
+		}
+	}
+	name := path.Clean(raw)
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return "", "not a local path on this system"
+	}
+	if strings.Count(name, "/") > MaxDepth {
+		return "", fmt.Sprintf("more than %d directories deep", MaxDepth)
+	}
+	return name, ""
+}
+
+// LinkTarget returns why a symlink at the cleaned path name pointing to
+// target must be refused, or "". The target, resolved from the link's
+// directory, must stay inside the destination. Because ".." after a name can
+// resolve through another symlink (x -> . makes x/.. the destination's
+// parent), ".." may only lead the target, and the link's directories are
+// real ones (nothing is written through a symlink), so counting them is exact.
+func LinkTarget(name, target string) string {
+	switch {
+	case target == "":
+		return "empty symlink target"
+	case len(target) > MaxLinkTarget:
+		return fmt.Sprintf("symlink target longer than %d bytes", MaxLinkTarget)
+	case badChars(target) != "":
+		return badChars(target) + " in symlink target"
+	case target[0] == '/' || hasDrive(target):
+		return "absolute symlink target"
+	}
+	depth := strings.Count(name, "/")
+	ups, named := 0, false
+	for _, part := range strings.Split(target, "/") {
+		switch part {
+		case "", ".":
+		case "..":
+			if named {
+				return `symlink target has ".." after a name`
+			}
+			if ups++; ups > depth {
+				return "symlink target leaves the destination"
+			}
+		default:
+			named = true
+		}
+	}
+	return ""
+}
+
+// badChars names what makes s unusable as a path: control characters (NUL
+// truncates C strings, newlines forge log lines) or a backslash (a separator
+// on Windows, so "..\x" would escape there).
+func badChars(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == 0:
+			return "NUL byte"
+		case c < 0x20 || c == 0x7f:
+			return "control character"
+		case c == '\\':
+			return "backslash"
+		}
+	}
+	return ""
+}
+
+// hasDrive reports a Windows drive prefix such as "C:".
+func hasDrive(s string) bool {
+	if len(s) < 2 || s[1] != ':' {
+		return false
+	}
+	c := s[0] | 0x20
+	return c >= 'a' && c <= 'z'
+}
