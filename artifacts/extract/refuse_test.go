@@ -12,8 +12,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -262,3 +265,44 @@ func writeZipLiar(t *testing.T, path string, n int) {
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestAnIOErrorPrintsTheEntryNameOnlyQuoted fills a tmpfs's inodes so that
+// creating an entry fails, with names an archive may legally hold but a log
+// must not print raw: a line separator, a C1 CSI and a right-to-left
+// override. The os error carries the raw name as its path; the message must
+// quote it instead, so that one error stays one honest line.
+func TestAnIOErrorPrintsTheEntryNameOnlyQuoted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("filling a disk needs a tmpfs mount, which needs root")
+	}
+	disk := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=8", "tmpfs", disk).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", disk).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v: %s", err, out)
+		}
+	})
+	var es []entry
+	for i := range 10 {
+		es = append(es, file(fmt.Sprintf("%d line\u2028forged \u009b31m \u202eexe.txt", i), "x", 0o644))
+	}
+	archive := filepath.Join(t.TempDir(), "a.zip")
+	writeZip(t, archive, es...)
+
+	_, err := Extract(t.Context(), archive, filepath.Join(disk, "dest"), Limits{})
+
+	if err == nil || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("got %v, want ENOSPC", err)
+	}
+	for _, r := range err.Error() {
+		if !strconv.IsPrint(r) {
+			t.Errorf("error %q holds the unprintable %U", err, r)
+			break
+		}
+	}
+	if entries, _ := os.ReadDir(disk); len(entries) != 0 {
+		t.Errorf("the disk holds %v after a failed extraction", entries)
+	}
+}

@@ -220,7 +220,7 @@ func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, content io.Re
 		return x.addLink(name, raw, hdr.Linkname)
 	}
 	return x.writeFile(ctx, name, raw, content, perm, hdr.ModTime, func(err error) error {
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	})
 }
 
@@ -327,8 +327,8 @@ func (x *extractor) writeMember(ctx context.Context, raw string, r io.Reader, h 
 	}
 	return x.writeFile(ctx, name, raw, r, 0o666, h.ModTime, func(err error) error {
 		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) {
-			return fmt.Errorf("extracting %q: corrupt data: %w", raw, err)
+			return fmt.Errorf("extracting %q: corrupt data: %w", raw, pathless(err))
 		}
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -215,7 +214,7 @@ func (e errReadCloser) Close() error             { return nil }
 func (x *extractor) writeZip(ctx context.Context, p *zipPlan) error {
 	for _, d := range p.dirs {
 		if err := x.tree.Mkdir(d.name, d.perm|0o700); err != nil {
-			return fmt.Errorf("extracting %q: %w", d.name, err)
+			return entryErr(d.name, err)
 		}
 		x.dirs++
 	}
@@ -267,14 +266,14 @@ func (x *extractor) writeZipFile(ctx context.Context, zf zipFile) error {
 	raw := zf.f.Name
 	rc, err := zf.f.Open()
 	if err != nil {
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	}
 	defer rc.Close()
 	return x.writeFile(ctx, zf.name, raw, rc, zf.f.Mode().Perm(), zf.f.Modified, func(err error) error {
 		if errors.Is(err, zip.ErrFormat) {
 			return refuse(raw, "data is larger than the size declared in the archive")
 		}
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	})
 }
 
