@@ -66,7 +66,7 @@ type Limits struct {
 	// bytes actually written are counted, since declared sizes can lie.
 	MaxBytes int64
 	// MaxEntries caps the number of entries: files, directories and
-	// symlinks (default 100,000).
+	// symlinks, counting the directories their paths imply (default 100,000).
 	MaxEntries int
 	// MaxRatio caps uncompressed/compressed size (default 1000). For zip it
 	// applies to each entry and to the whole archive, from the central

@@ -209,6 +209,9 @@ func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, content io.Re
 	if why != "" {
 		return refuse(raw, "%s", why)
 	}
+	if err := x.countImplied(raw, len(parents)); err != nil {
+		return err
+	}
 	if err := x.mkdirs(raw, parents); err != nil {
 		return err
 	}
@@ -321,6 +324,9 @@ func (x *extractor) writeMember(ctx context.Context, raw string, r io.Reader, h 
 	parents, _, why := x.ns.add(name, kindFile)
 	if why != "" {
 		return refuse(raw, "%s", why)
+	}
+	if err := x.countImplied(raw, len(parents)); err != nil {
+		return err
 	}
 	if err := x.mkdirs(raw, parents); err != nil {
 		return err

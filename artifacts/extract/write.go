@@ -50,6 +50,22 @@ func (x *extractor) countEntry() error {
 	return nil
 }
 
+// countImplied counts the directories an entry's path implies against
+// MaxEntries: they cost an inode and a system call each like any entry, and
+// 100,000 entries of 256 fresh parents each would otherwise make 25 million
+// directories out of a few megabytes of tar.gz.
+func (x *extractor) countImplied(raw string, n int) error {
+	x.entries += n
+	return checkImplied(raw, x.entries, x.lim)
+}
+
+func checkImplied(raw string, entries int, lim Limits) error {
+	if lim.MaxEntries >= 0 && entries > lim.MaxEntries {
+		return refuse(raw, "more than %d entries, counting the directories their paths imply", lim.MaxEntries)
+	}
+	return nil
+}
+
 // mkdirs creates directories implied by an entry's path.
 func (x *extractor) mkdirs(raw string, dirs []string) error {
 	for _, d := range dirs {

@@ -22,6 +22,7 @@ type zipPlan struct {
 	files    []zipFile
 	links    []pendingLink
 	declared uint64
+	entries  int // the central directory's, plus the directories their paths imply
 }
 
 type zipDir struct {
@@ -44,7 +45,7 @@ func planZip(f *os.File, size int64, lim Limits) (*zipPlan, error) {
 	if lim.MaxEntries >= 0 && len(zr.File) > lim.MaxEntries {
 		return nil, refuse("", "more than %d entries (%d)", lim.MaxEntries, len(zr.File))
 	}
-	p := &zipPlan{ns: namespace{}, dirIndex: map[string]int{}}
+	p := &zipPlan{ns: namespace{}, dirIndex: map[string]int{}, entries: len(zr.File)}
 	for _, zf := range zr.File {
 		if err := p.add(zf, lim); err != nil {
 			return nil, err
@@ -88,6 +89,10 @@ func (p *zipPlan) add(zf *zip.File, lim Limits) error {
 	parents, seen, why := p.ns.add(name, k)
 	if why != "" {
 		return refuse(raw, "%s", why)
+	}
+	p.entries += len(parents)
+	if err := checkImplied(raw, p.entries, lim); err != nil {
+		return err
 	}
 	for _, d := range parents {
 		p.addDir(d, 0o755)
