@@ -27,9 +27,9 @@
 // other compressed stream that is not a tar becomes one file named after the
 // archive without its compression extension.
 //
-// Permission bits come from the archive, masked with 0777 (never setuid,
-// setgid or sticky) and then by the process umask, like files the job writes
-// itself; directories always keep owner rwx. File modification times are kept.
+// Permission bits come from the archive, masked with 0775 (never setuid,
+// setgid, sticky or world-writable) and then by the process umask, like files
+// the job writes itself; directories always keep owner rwx. File modification times are kept.
 package extract
 
 import (

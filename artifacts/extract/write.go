@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // extractor writes validated entries into the staging tree and keeps the
@@ -81,7 +83,7 @@ func (x *extractor) mkdirs(raw string, dirs []string) error {
 // by a path, or repeated), so only its mode changes. Directories keep owner
 // rwx so their entries can be written and the user can remove them.
 func (x *extractor) mkdir(name, raw string, perm fs.FileMode, seen bool) error {
-	perm = perm&0o777 | 0o700
+	perm = entryname.Perm(perm) | 0o700
 	var err error
 	if seen {
 		err = x.tree.Chmod(name, perm&^x.umask)
@@ -99,7 +101,7 @@ func (x *extractor) mkdir(name, raw string, perm fs.FileMode, seen bool) error {
 // reuses anything) and copies r into it. readErr turns a read error into the
 // error to report.
 func (x *extractor) writeFile(ctx context.Context, name, raw string, r io.Reader, perm fs.FileMode, mtime time.Time, readErr func(error) error) error {
-	f, err := x.tree.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm&0o777)
+	f, err := x.tree.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, entryname.Perm(perm))
 	if err != nil {
 		return entryErr(raw, err)
 	}

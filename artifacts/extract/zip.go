@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // zipPlan is a zip archive validated from its central directory: every name,
@@ -218,7 +220,7 @@ func (e errReadCloser) Close() error             { return nil }
 // through one.
 func (x *extractor) writeZip(ctx context.Context, p *zipPlan) error {
 	for _, d := range p.dirs {
-		if err := x.tree.Mkdir(d.name, d.perm|0o700); err != nil {
+		if err := x.tree.Mkdir(d.name, entryname.Perm(d.perm)|0o700); err != nil {
 			return entryErr(d.name, err)
 		}
 		x.dirs++

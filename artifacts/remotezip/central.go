@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // Entry is one member of an archive, as its central directory describes it.
@@ -21,6 +23,16 @@ type Entry struct {
 	Encrypted      bool
 
 	offset int64 // of the local file header
+}
+
+// Perm is the permission bits the entry is saved with, before the umask:
+// the archive's, as extraction gives them (never setuid, setgid, sticky or
+// world-writable), or 0644 when the archive gives none.
+func (e Entry) Perm() fs.FileMode {
+	if perm := entryname.Perm(e.Mode); perm != 0 {
+		return perm
+	}
+	return 0o644
 }
 
 // Creator systems whose external attributes we understand (APPNOTE §4.4.2).

@@ -67,11 +67,7 @@ func (a *Archive) ExtractFile(ctx context.Context, name, dst string) (Entry, int
 
 // finish gives the extracted file the entry's mode and time.
 func finish(f *os.File, e Entry) error {
-	perm := e.Mode.Perm()
-	if perm == 0 {
-		perm = 0o644
-	}
-	if err := f.Chmod(perm); err != nil {
+	if err := f.Chmod(e.Perm()); err != nil {
 		return err
 	}
 	return os.Chtimes(f.Name(), time.Time{}, e.Modified)

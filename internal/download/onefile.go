@@ -122,15 +122,9 @@ func saveEntry(ctx context.Context, o *Options, a *remotezip.Archive, e remotezi
 	return n, sum, deliver(o, f, e)
 }
 
-// entryPerm is the file mode an entry is saved with: its permission bits
-// (never setuid, setgid or sticky), or 0644 when the archive gives none;
+// entryPerm is the file mode an entry is saved with (remotezip.Entry.Perm);
 // the umask applies at creation.
-func entryPerm(e remotezip.Entry) os.FileMode {
-	if perm := e.Mode.Perm(); perm != 0 {
-		return perm
-	}
-	return 0o644
-}
+func entryPerm(e remotezip.Entry) os.FileMode { return e.Perm() }
 
 func deliver(o *Options, f *os.File, e remotezip.Entry) error {
 	if o.Output == "-" {

@@ -1,11 +1,12 @@
-// Package entryname is the one rule for what an archive entry may be named
-// and where its symlink may point. artifacts/extract applies it to every
+// Package entryname is the one rule for what an archive entry may be named,
+// where its symlink may point and which permission bits it gets. artifacts/extract applies it to every
 // entry it writes and artifacts/remotezip to the one entry --path reads, so
 // the two never disagree about what is safe.
 package entryname
 
 import (
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"strings"
@@ -123,3 +124,11 @@ func hasDrive(s string) bool {
 	c := s[0] | 0x20
 	return c >= 'a' && c <= 'z'
 }
+
+// Perm is the permission bits an entry with mode m is created with, before
+// the umask: never setuid, setgid or sticky, and never world-writable. The
+// docker executor runs jobs with umask 000, where a 0777 file from an
+// archive would be one anyone on the host may rewrite before it runs, and a
+// 1777 directory without its sticky bit one where anyone may replace
+// anyone's files.
+func Perm(m fs.FileMode) fs.FileMode { return m.Perm() &^ 0o002 }
