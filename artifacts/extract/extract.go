@@ -38,6 +38,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // Defaults for the zero [Limits].
@@ -107,7 +109,7 @@ func (e *RefusedError) Error() string {
 	if e.Entry == "" {
 		return "refusing archive: " + e.Reason
 	}
-	return fmt.Sprintf("refusing archive entry %q: %s", e.Entry, e.Reason)
+	return fmt.Sprintf("refusing archive entry %s: %s", entryname.Quote(e.Entry), e.Reason)
 }
 
 func refuse(entry, format string, args ...any) *RefusedError {

@@ -312,3 +312,21 @@ func TestAnIOErrorPrintsTheEntryNameOnlyQuoted(t *testing.T) {
 		t.Errorf("the disk holds %v after a failed extraction", entries)
 	}
 }
+
+// TestARefusalOfAHugeNameIsAShortLine: a tar's PAX header can carry a 1 MiB
+// name; refusing it must not print it all into the job log.
+func TestARefusalOfAHugeNameIsAShortLine(t *testing.T) {
+	huge := strings.Repeat("\x1bn", 256<<10)
+	archive := filepath.Join(t.TempDir(), "a.tar")
+	writeTar(t, archive, nil, file(huge, "x", 0o644))
+
+	_, err := Extract(t.Context(), archive, filepath.Join(t.TempDir(), "dest"), Limits{})
+
+	var refused *RefusedError
+	if !errors.As(err, &refused) || refused.Entry != huge {
+		t.Fatalf("got %v, want a refusal naming the entry", err)
+	}
+	if msg := err.Error(); len(msg) > 512 || !strings.Contains(msg, "(524288 bytes)") {
+		t.Errorf("the message is %d bytes long, want at most 512 ending in the name's length: %.600q", len(msg), msg)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // stagingPrefix names the staging directories Extract creates in the
@@ -176,7 +178,7 @@ func (st *staging) undo(rel string, err error, done []rename) error {
 		}
 	}
 	if undoErr != nil {
-		return fmt.Errorf("moving %q into place: %w (undoing earlier moves failed too: %v)", rel, pathless(err), pathless(undoErr))
+		return fmt.Errorf("moving %s into place: %w (undoing earlier moves failed too: %v)", entryname.Quote(rel), pathless(err), pathless(undoErr))
 	}
-	return fmt.Errorf("moving %q into place: %w", rel, pathless(err))
+	return fmt.Errorf("moving %s into place: %w", entryname.Quote(rel), pathless(err))
 }

@@ -192,7 +192,7 @@ func (x *extractor) createLinks() error {
 // would let an archive put bidi overrides, C1 controls or line separators
 // into the job log.
 func entryErr(raw string, err error) error {
-	return fmt.Errorf("extracting %q: %w", raw, pathless(err))
+	return fmt.Errorf("extracting %s: %w", entryname.Quote(raw), pathless(err))
 }
 
 // pathless strips the path from an error of the os package, keeping its

@@ -81,13 +81,13 @@ func parseCentral(b []byte, start int64) (Entry, int, error) {
 	f := fields{csize: uint64(le32(b[20:])), usize: uint64(le32(b[24:])), offset: uint64(le32(b[42:])),
 		modified: dosTime(le16(b[14:]), le16(b[12:]))}
 	if err := f.readExtra(b[centralLen+nameLen : centralLen+nameLen+extraLen]); err != nil {
-		return Entry{}, 0, formatError("entry %q: %v", name, err)
+		return Entry{}, 0, formatError("entry %s: %v", entryname.Quote(name), err)
 	}
 	if f.offset > uint64(start) || uint64(start)-f.offset < localLen+uint64(nameLen) || f.csize > uint64(start)-f.offset-localLen {
-		return Entry{}, 0, formatError("entry %q: its data (%d bytes at %d) lies outside the archive's data", name, f.csize, f.offset)
+		return Entry{}, 0, formatError("entry %s: its data (%d bytes at %d) lies outside the archive's data", entryname.Quote(name), f.csize, f.offset)
 	}
 	if f.usize > 1<<62 {
-		return Entry{}, 0, formatError("entry %q: declares %d bytes", name, f.usize)
+		return Entry{}, 0, formatError("entry %s: declares %d bytes", entryname.Quote(name), f.usize)
 	}
 	mode := entryMode(le16(b[4:])>>8, le32(b[38:]), name)
 	return Entry{

@@ -33,11 +33,11 @@ func (a *Archive) Lookup(name string) (Entry, error) {
 	case len(idx) == 0:
 		return Entry{}, &NotFoundError{Name: name, Close: a.closeNames(k, 3)}
 	case len(idx) > 1:
-		return Entry{}, formatError("%d entries are named %q", len(idx), k)
+		return Entry{}, formatError("%d entries are named %s", len(idx), entryname.Quote(k))
 	}
 	e := a.entries[idx[0]]
 	if why := unsafeName(e.Name); why != "" {
-		return Entry{}, formatError("entry %q: %s", e.Name, why)
+		return Entry{}, formatError("entry %s: %s", entryname.Quote(e.Name), why)
 	}
 	return e, nil
 }

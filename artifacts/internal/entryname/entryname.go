@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Bounds on a name. Linux refuses a path component past NAME_MAX and a path
@@ -132,3 +134,21 @@ func hasDrive(s string) bool {
 // 1777 directory without its sticky bit one where anyone may replace
 // anyone's files.
 func Perm(m fs.FileMode) fs.FileMode { return m.Perm() &^ 0o002 }
+
+// maxQuoted bounds a name quoted into a message: a tar's PAX header can carry
+// a 1 MiB name, a zip's 64 KiB, and one refusal must stay a readable line.
+const maxQuoted = 256
+
+// Quote is name Go-quoted for a message (so no byte of it reaches a
+// terminal or log raw), cut short with its length when it is long.
+func Quote(name string) string {
+	q := strconv.Quote(name)
+	if len(q) <= maxQuoted {
+		return q
+	}
+	n := min(len(name), maxQuoted)
+	for n > 0 && (n < len(name) && !utf8.RuneStart(name[n]) || len(strconv.Quote(name[:n])) > maxQuoted) {
+		n-- // a prefix of whole characters whose quoted form fits
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(name[:n]), len(name))
+}
