@@ -117,6 +117,8 @@ var hostileCases = []hostileCase{
 		build: zipOf(file("z1", strings.Repeat("\x00", 512<<10), 0o644), file("z2", strings.Repeat("\x00", 512<<10), 0o644),
 			file("z3", strings.Repeat("\x00", 512<<10), 0o644)),
 		lim: Limits{MaxRatio: 100}, reason: "more than 100 times its size"},
+	{name: "zip64 sizes whose sum overflows do not hide the archive's ratio when MaxBytes is off",
+		build: zip64Liars(4), lim: Limits{MaxBytes: -1}, reason: "more than 1000 times its size"},
 	{name: "a zip declaring more bytes than MaxBytes is refused before writing",
 		build: zipOf(file("a", strings.Repeat("a", 600<<10), 0o644), file("b", strings.Repeat("b", 600<<10), 0o644)),
 		lim:   Limits{MaxBytes: 1 << 20},
@@ -266,6 +268,26 @@ func writeZipLiar(t *testing.T, path string, n int) {
 		t.Fatal(err)
 	}
 	closeAll(t, zw, f)
+}
+
+// zip64Liars writes n entries each declaring 2⁶² bytes from 2⁶²/1000
+// compressed ones, a ratio each just within 1000:1; their sum overflows 64 bits.
+func zip64Liars(n int) func(*testing.T, string) {
+	return func(t *testing.T, path string) {
+		f := create(t, path)
+		zw := zip.NewWriter(f)
+		for i := range n {
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("liar%d", i), Method: zip.Deflate,
+				CompressedSize64: 1<<62/1000 + 1, UncompressedSize64: 1 << 62})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write([]byte{3, 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		closeAll(t, zw, f)
+	}
 }
 
 type zeroReader struct{}

@@ -144,7 +144,7 @@ func zipKind(zf *zip.File) (kind, error) {
 // central directory, so the actual ratio cannot exceed the declared one.
 func (p *zipPlan) checkSize(zf *zip.File, lim Limits) error {
 	u, c := zf.UncompressedSize64, zf.CompressedSize64
-	p.declared += min(u, 1<<62) // saturate: 100,000 entries cannot overflow
+	p.declared = min(p.declared+min(u, 1<<62), 1<<63) // saturate: both terms are at most 2⁶³, their sum fits
 	if lim.MaxBytes >= 0 && p.declared > uint64(lim.MaxBytes) {
 		return refuse(zf.Name, "archive declares more than the limit of %s", size(lim.MaxBytes))
 	}
