@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -350,5 +351,32 @@ func TestARefusalOfAHugeNameIsAShortLine(t *testing.T) {
 	}
 	if msg := err.Error(); len(msg) > 512 || !strings.Contains(msg, "(524288 bytes)") {
 		t.Errorf("the message is %d bytes long, want at most 512 ending in the name's length: %.600q", len(msg), msg)
+	}
+}
+
+// TestAZipOfTooManyEntriesIsRefusedBeforeItsDirectoryIsLoaded: archive/zip
+// builds a File for every record of the central directory (some 300 bytes of
+// memory for each 100 of archive), so the entry cap must be applied before it
+// reads them. Not parallel: it measures the process's allocations.
+func TestAZipOfTooManyEntriesIsRefusedBeforeItsDirectoryIsLoaded(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "many.zip")
+	f := create(t, archive)
+	zw := zip.NewWriter(f)
+	for i := range 200_000 {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.Itoa(i), Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeAll(t, zw, f)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+
+	_, err := Extract(t.Context(), archive, filepath.Join(t.TempDir(), "dest"), Limits{MaxEntries: 1000})
+
+	runtime.ReadMemStats(&after)
+	checkRefused(t, err, "", "more than 1000 entries")
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Errorf("refusing it allocated %d MiB", got>>20)
 	}
 }

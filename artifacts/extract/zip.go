@@ -39,6 +39,9 @@ type zipFile struct {
 
 // planZip reads and validates the central directory of the zip in f.
 func planZip(f *os.File, size int64, lim Limits) (*zipPlan, error) {
+	if lim.MaxEntries >= 0 && moreCentralRecords(f, size, lim.MaxEntries) {
+		return nil, refuse("", "more than %d entries", lim.MaxEntries)
+	}
 	zr, err := zip.NewReader(f, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // insecure names are refused below, by entry
 		return nil, refuse("", "unreadable zip: %v", err)
