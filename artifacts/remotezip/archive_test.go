@@ -154,7 +154,7 @@ func TestLookupRefusals(t *testing.T) {
 		{"a name that escapes is refused", "../escape", remotezip.ErrFormat, "escapes"},
 		{"an encrypted entry is refused", "secret", remotezip.ErrUnsupported, "encrypted"},
 		{"an empty name is refused", "./", remotezip.ErrUnsupported, "empty"},
-		{"a name extract would refuse is refused by the same rule", strings.Repeat("d/", 300) + "deep", remotezip.ErrFormat, "more than 256 directories deep"},
+		{"a name extract would refuse is refused by the same rule", strings.Repeat("d/", 300) + "deep", remotezip.ErrFormat, "more than 128 directories deep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
