@@ -151,10 +151,29 @@ func (p *zipPlan) checkSize(zf *zip.File, lim Limits) error {
 	if lim.MaxBytes >= 0 && p.declared > uint64(lim.MaxBytes) {
 		return refuse(zf.Name, "archive declares more than the limit of %s", size(lim.MaxBytes))
 	}
-	if lim.MaxRatio >= 0 && u > ratioFloor && float64(u) > lim.MaxRatio*float64(max(c, 1)) {
-		return refuse(zf.Name, "compression ratio %.0f:1 is over the limit of %g:1", float64(u)/float64(max(c, 1)), lim.MaxRatio)
+	return lim.checkRatio(zf.Name, u, c)
+}
+
+// checkRatio refuses an entry declaring u bytes from c compressed ones past
+// MaxRatio.
+func (l Limits) checkRatio(name string, u, c uint64) error {
+	if l.MaxRatio >= 0 && u > ratioFloor && float64(u) > l.MaxRatio*float64(max(c, 1)) {
+		return refuse(name, "compression ratio %.0f:1 is over the limit of %g:1", float64(u)/float64(max(c, 1)), l.MaxRatio)
 	}
 	return nil
+}
+
+// CheckEntry applies l to one entry read on its own, out of a zip's
+// central directory (download --path): its declared size against MaxBytes
+// and its ratio against MaxRatio, as Extract applies them to every entry, so
+// that one file of an archive is no way around the caps of the whole. It
+// returns a *RefusedError, or nil.
+func (l Limits) CheckEntry(name string, declared, compressed uint64) error {
+	l = l.withDefaults()
+	if l.MaxBytes >= 0 && declared > uint64(l.MaxBytes) {
+		return refuse(name, "declares %s, more than the limit of %s", size64(declared), size(l.MaxBytes))
+	}
+	return l.checkRatio(name, declared, compressed)
 }
 
 // readLinkTarget reads a symlink entry's content, its target.

@@ -62,6 +62,9 @@ func oneFile(ctx context.Context, o *Options, t target, u string, out *Outcome) 
 	if err == nil && o.MaxSize > 0 && e.Size > o.MaxSize {
 		err = fmt.Errorf("%s: %s is %d bytes, more than --max-size: %w", t.label, o.Path, e.Size, artifacts.ErrTooLarge)
 	}
+	if err == nil {
+		err = o.Limits.CheckEntry(e.Name, uint64(e.Size), uint64(e.CompressedSize))
+	}
 	var n int64
 	var sum string
 	if err == nil {
