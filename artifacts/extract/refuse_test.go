@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -118,8 +119,8 @@ var hostileCases = []hostileCase{
 		build: zipOf(file("z1", strings.Repeat("\x00", 512<<10), 0o644), file("z2", strings.Repeat("\x00", 512<<10), 0o644),
 			file("z3", strings.Repeat("\x00", 512<<10), 0o644)),
 		lim: Limits{MaxRatio: 100}, reason: "more than 100 times its size"},
-	{name: "zip64 sizes whose sum overflows do not hide the archive's ratio when MaxBytes is off",
-		build: zip64Liars(4), lim: Limits{MaxBytes: -1}, reason: "more than 1000 times its size"},
+	{name: "zip64 sizes that lie past the archive's length are refused with MaxBytes off",
+		build: zip64Liars(4), lim: Limits{MaxBytes: -1}, entry: "liar0", reason: "more compressed bytes than the archive holds"},
 	{name: "a zip declaring more bytes than MaxBytes is refused before writing",
 		build: zipOf(file("a", strings.Repeat("a", 600<<10), 0o644), file("b", strings.Repeat("b", 600<<10), 0o644)),
 		lim:   Limits{MaxBytes: 1 << 20},
@@ -379,4 +380,66 @@ func TestAZipOfTooManyEntriesIsRefusedBeforeItsDirectoryIsLoaded(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
 		t.Errorf("refusing it allocated %d MiB", got>>20)
 	}
+}
+
+// TestAZipWhoseEntriesShareTheirDataIsRefused: the central directory may
+// point any number of entries at one local file. Each then has a modest
+// ratio (here below 1: a megabyte of empty deflate blocks inflating to one
+// byte), so no size or ratio cap sees that reading them costs the shared
+// data's length once per entry — a million entries over 100 MB of it is a
+// day of work. No honest zip's entries share bytes.
+func TestAZipWhoseEntriesShareTheirDataIsRefused(t *testing.T) {
+	var data bytes.Buffer
+	for range (1 << 20) / 5 {
+		data.Write([]byte{0, 0, 0, 0xff, 0xff}) // a stored block of no bytes, not final
+	}
+	data.Write([]byte{1, 1, 0, 0xfe, 0xff, 'x'}) // the final stored block: "x"
+	archive := filepath.Join(t.TempDir(), "shared.zip")
+	writeFile(t, archive, string(sharedDataZip(data.Bytes(), crc32.ChecksumIEEE([]byte("x")), 1, 50)))
+
+	_, err := Extract(t.Context(), archive, filepath.Join(t.TempDir(), "dest"), Limits{})
+
+	checkRefused(t, err, "f1", "entries that share their data")
+}
+
+// sharedDataZip is a zip whose n central records all point at one local
+// file holding data, deflated, which inflates to size bytes with checksum crc.
+func sharedDataZip(data []byte, crc uint32, size, n int) []byte {
+	le := binary.LittleEndian
+	var b bytes.Buffer
+	local := make([]byte, 30)
+	le.PutUint32(local, 0x04034b50)
+	le.PutUint16(local[4:], 20)
+	le.PutUint16(local[8:], zip.Deflate)
+	le.PutUint32(local[14:], crc)
+	le.PutUint32(local[18:], uint32(len(data)))
+	le.PutUint32(local[22:], uint32(size))
+	le.PutUint16(local[26:], 1)
+	b.Write(local)
+	b.WriteString("f")
+	b.Write(data)
+	dirAt := b.Len()
+	for i := range n {
+		name := fmt.Sprintf("f%d", i)
+		h := make([]byte, 46)
+		le.PutUint32(h, 0x02014b50)
+		le.PutUint16(h[4:], 3<<8|20)
+		le.PutUint16(h[6:], 20)
+		le.PutUint16(h[10:], zip.Deflate)
+		le.PutUint32(h[16:], crc)
+		le.PutUint32(h[20:], uint32(len(data)))
+		le.PutUint32(h[24:], uint32(size))
+		le.PutUint16(h[28:], uint16(len(name)))
+		le.PutUint32(h[38:], 0o100644<<16)
+		b.Write(h)
+		b.WriteString(name)
+	}
+	end := make([]byte, 22)
+	le.PutUint32(end, 0x06054b50)
+	le.PutUint16(end[8:], uint16(n))
+	le.PutUint16(end[10:], uint16(n))
+	le.PutUint32(end[12:], uint32(b.Len()-dirAt))
+	le.PutUint32(end[16:], uint32(dirAt))
+	b.Write(end)
+	return b.Bytes()
 }

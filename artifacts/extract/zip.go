@@ -25,6 +25,9 @@ type zipPlan struct {
 	links    []pendingLink
 	declared uint64
 	entries  int // the central directory's, plus the directories their paths imply
+
+	size       uint64 // of the archive
+	compressed uint64 // declared by the entries so far
 }
 
 type zipDir struct {
@@ -50,7 +53,7 @@ func planZip(f *os.File, size int64, lim Limits) (*zipPlan, error) {
 	if lim.MaxEntries >= 0 && len(zr.File) > lim.MaxEntries {
 		return nil, refuse("", "more than %d entries (%d)", lim.MaxEntries, len(zr.File))
 	}
-	p := &zipPlan{ns: namespace{}, dirIndex: map[string]int{}, entries: len(zr.File)}
+	p := &zipPlan{ns: namespace{}, dirIndex: map[string]int{}, entries: len(zr.File), size: uint64(size)}
 	for _, zf := range zr.File {
 		if err := p.add(zf, lim); err != nil {
 			return nil, err
@@ -147,6 +150,12 @@ func zipKind(zf *zip.File) (kind, error) {
 // central directory, so the actual ratio cannot exceed the declared one.
 func (p *zipPlan) checkSize(zf *zip.File, lim Limits) error {
 	u, c := zf.UncompressedSize64, zf.CompressedSize64
+	// Entries may point at the same data, each with a modest ratio, so that
+	// no cap sees that reading them costs that data's length once per entry.
+	// An honest zip's entries own distinct bytes of it.
+	if p.compressed = min(p.compressed+min(c, 1<<62), 1<<63); p.compressed > p.size {
+		return refuse(zf.Name, "the entries declare more compressed bytes than the archive holds (lying sizes, or entries that share their data)")
+	}
 	p.declared = min(p.declared+min(u, 1<<62), 1<<63) // saturate: both terms are at most 2⁶³, their sum fits
 	if lim.MaxBytes >= 0 && p.declared > uint64(lim.MaxBytes) {
 		return refuse(zf.Name, "archive declares more than the limit of %s", size(lim.MaxBytes))
