@@ -1,9 +1,12 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,5 +43,52 @@ func TestOneFileOfABombIsRefusedLikeAnExtraction(t *testing.T) {
 	r.want(t, 0)
 	if got := r.file(t, filepath.Join("out", "ok.txt")); got != "ok" {
 		t.Errorf("ok.txt holds %q", got)
+	}
+}
+
+// TestListPrintsEveryNameOnOneInertLine: entry names may hold line breaks,
+// escape sequences, C1 controls (U+009B is CSI), line separators and
+// right-to-left overrides. `list` prints one line per entry and `list
+// --json` one line in all, and neither lets one of those reach the job log
+// raw; the JSON still decodes to the names as stored.
+func TestListPrintsEveryNameOnOneInertLine(t *testing.T) {
+	t.Parallel()
+	names := []string{"ok.txt", "evil\x1b[31mred\r\nforged line", "c1\u009b31mred", "bidi\u202eexe.txt", "sep\u2028line"}
+	files := map[string]string{}
+	for _, n := range names {
+		files[n] = "x"
+	}
+	f := newDLFixture(t, gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version18_0}, gitlabtest.MakeZip(t, files))
+	id := fmt.Sprint(f.build.ID)
+
+	plain := f.run(t, "list", "--job-id", id)
+	plain.want(t, 0)
+	if lines := strings.Split(strings.TrimSuffix(plain.stdout, "\n"), "\n"); len(lines) != len(names) {
+		t.Errorf("list printed %d lines for %d entries:\n%s", len(lines), len(names), plain.stdout)
+	}
+	js := f.run(t, "list", "--job-id", id, "--json")
+	js.want(t, 0)
+	if strings.Count(js.stdout, "\n") != 1 {
+		t.Errorf("list --json printed %d lines", strings.Count(js.stdout, "\n"))
+	}
+	for _, out := range []string{plain.stdout, js.stdout} {
+		for _, r := range out {
+			if r != '\n' && !strconv.IsPrint(r) {
+				t.Errorf("the output holds %U raw:\n%s", r, out)
+			}
+		}
+	}
+	var l struct{ Entries []struct{ Name string } }
+	if err := json.Unmarshal([]byte(js.stdout), &l); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range l.Entries {
+		got = append(got, e.Name)
+	}
+	slices.Sort(got)
+	slices.Sort(names)
+	if !slices.Equal(got, names) {
+		t.Errorf("the JSON names %q, want %q", got, names)
 	}
 }
