@@ -443,3 +443,30 @@ func sharedDataZip(data []byte, crc uint32, size, n int) []byte {
 	b.Write(end)
 	return b.Bytes()
 }
+
+// TestAZipEntryWhoseCRCIsZeroIsStillChecked: archive/zip takes a CRC-32 of 0
+// (without a data descriptor) for "not recorded" and checks nothing, so any
+// bytes pass; --path, through remotezip, checks it, and so must --dest.
+func TestAZipEntryWhoseCRCIsZeroIsStillChecked(t *testing.T) {
+	parent := t.TempDir()
+	archive := filepath.Join(parent, "a.zip")
+	f := create(t, archive)
+	zw := zip.NewWriter(f)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "flipped", Method: zip.Store, CRC32: 0, CompressedSize64: 5, UncompressedSize64: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	closeAll(t, zw, f)
+
+	_, err = Extract(t.Context(), archive, filepath.Join(parent, "dest"), Limits{})
+
+	if err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("got %v, want a checksum error", err)
+	}
+	if _, err := os.Lstat(filepath.Join(parent, "dest")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("dest was created (%v)", err)
+	}
+}

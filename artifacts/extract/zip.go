@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"context"
 	"errors"
+	"hash"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -307,12 +309,34 @@ func (x *extractor) writeZipFile(ctx context.Context, zf zipFile) error {
 		return entryErr(raw, err)
 	}
 	defer rc.Close()
-	return x.writeFile(ctx, zf.name, raw, rc, zf.f.Mode().Perm(), zf.f.Modified, func(err error) error {
+	var r io.Reader = rc
+	if zf.f.CRC32 == 0 && zf.f.Flags&0x8 == 0 {
+		r = &zeroCRC{r: rc, h: crc32.NewIEEE()}
+	}
+	return x.writeFile(ctx, zf.name, raw, r, zf.f.Mode().Perm(), zf.f.Modified, func(err error) error {
 		if errors.Is(err, zip.ErrFormat) {
 			return refuse(raw, "data is larger than the size declared in the archive")
 		}
 		return entryErr(raw, err)
 	})
+}
+
+// zeroCRC checks data whose central directory records a CRC-32 of 0 and no
+// data descriptor: archive/zip takes that 0 for "not recorded" and checks
+// nothing, so any bytes would pass; remotezip (--path) checks it, and so
+// does this.
+type zeroCRC struct {
+	r io.Reader
+	h hash.Hash32
+}
+
+func (z *zeroCRC) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	z.h.Write(p[:n])
+	if err == io.EOF && z.h.Sum32() != 0 {
+		err = zip.ErrChecksum
+	}
+	return n, err
 }
 
 func size64(n uint64) string { return size(int64(min(n, 1<<62))) }
