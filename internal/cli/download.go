@@ -128,7 +128,7 @@ func downloadFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "chunk-size", Value: "16MiB", Usage: "`SIZE` of each ranged request"},
 		&ucli.StringFlag{Name: "parallel-min", Value: "64MiB", Usage: "use ranged requests only for archives of at least `SIZE`"},
 		&ucli.StringFlag{Name: "max-size", DefaultText: "16GiB", Usage: "refuse archives that extract to more than `SIZE`"},
-		&ucli.IntFlag{Name: "max-files", DefaultText: "100000", Usage: "refuse archives with more than `N` entries"},
+		&ucli.IntFlag{Name: "max-files", DefaultText: "100000", Usage: "refuse archives with more than `N` entries, counting the directories their paths imply"},
 		&ucli.Float64Flag{Name: "max-ratio", DefaultText: "1000", Usage: "refuse entries that expand more than `RATIO` times"},
 	}, remoteFlags()...)
 }
