@@ -13,12 +13,12 @@ import (
 	"github.com/mikelolasagasti/xz"
 	"github.com/minio/minlz"
 	"github.com/pierrec/lz4/v4"
-	"github.com/sorairolake/lzip-go"
 )
 
 // codec is one compression extract reads: recognised by its magic number,
 // decompressed by the library that reads it best. The libraries are the
-// ones github.com/mholt/archives reads these formats with; importing them
+// ones github.com/mholt/archives reads these formats with (but lzip, read
+// by lzip.go as a stream over the LZMA decoder); importing them
 // directly instead of through it keeps the formats it would also register
 // at start-up (7z, rar, brotli and their dependencies) out of the binary,
 // and every stage pays the start-up.
@@ -76,7 +76,7 @@ var compressions = []*codec{
 		return io.NopCloser(lz4.NewReader(r)), nil
 	}},
 	{".lz", []byte("LZIP"), func(r io.Reader) (io.ReadCloser, error) {
-		lr, err := lzip.NewReader(r)
+		lr, err := newLzipReader(r)
 		if err != nil {
 			return nil, err
 		}

@@ -27,9 +27,9 @@
 // other compressed stream that is not a tar becomes one file named after the
 // archive without its compression extension.
 //
-// Permission bits come from the archive, masked with 0777 (never setuid,
-// setgid or sticky) and then by the process umask, like files the job writes
-// itself; directories always keep owner rwx. File modification times are kept.
+// Permission bits come from the archive, masked with 0775 (never setuid,
+// setgid, sticky or world-writable) and then by the process umask, like files
+// the job writes itself; directories always keep owner rwx. File modification times are kept.
 package extract
 
 import (
@@ -38,6 +38,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // Defaults for the zero [Limits].
@@ -66,7 +68,7 @@ type Limits struct {
 	// bytes actually written are counted, since declared sizes can lie.
 	MaxBytes int64
 	// MaxEntries caps the number of entries: files, directories and
-	// symlinks (default 100,000).
+	// symlinks, counting the directories their paths imply (default 100,000).
 	MaxEntries int
 	// MaxRatio caps uncompressed/compressed size (default 1000). For zip it
 	// applies to each entry and to the whole archive, from the central
@@ -107,7 +109,7 @@ func (e *RefusedError) Error() string {
 	if e.Entry == "" {
 		return "refusing archive: " + e.Reason
 	}
-	return fmt.Sprintf("refusing archive entry %q: %s", e.Entry, e.Reason)
+	return fmt.Sprintf("refusing archive entry %s: %s", entryname.Quote(e.Entry), e.Reason)
 }
 
 func refuse(entry, format string, args ...any) *RefusedError {

@@ -324,6 +324,11 @@ func TestCleanName(t *testing.T) {
 		{`a\b`, "", "backslash in name"},
 		{"a\x00", "", "NUL byte in name"},
 		{"a\x1b[31m", "", "control character in name"},
+		{strings.Repeat("d/", 128) + "f", strings.Repeat("d/", 128) + "f", ""},
+		{strings.Repeat("d/", 129) + "f", "", "more than 128 directories deep"},
+		{strings.Repeat("n", 255), strings.Repeat("n", 255), ""},
+		{strings.Repeat("n", 256), "", "a name component longer than 255 bytes"},
+		{strings.Repeat("n/", 2048) + "x", "", "name longer than 4096 bytes"},
 	}
 	for _, tc := range tests {
 		got, why := cleanName(tc.raw)

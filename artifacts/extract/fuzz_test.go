@@ -46,6 +46,7 @@ func FuzzExtract(f *testing.F) {
 	}
 	f.Add([]byte("PK\x03\x04"))
 	f.Add([]byte{0x1f, 0x8b})
+	f.Add([]byte("LZIP\x01\x0c0123")) // panicked the lzip library this package used
 	// One directory for every input, emptied after each, in memory when
 	// the system has a tmpfs: on a disk file system the mkdir, symlink,
 	// rename and unlink calls of one extraction cost about 9 ms of wall
@@ -82,7 +83,8 @@ func FuzzExtract(f *testing.F) {
 }
 
 // checkInside walks an extracted tree for anything but directories, regular
-// files and symlinks whose targets stay inside, and for staging leftovers.
+// files and symlinks whose targets stay inside, for modes with setuid, setgid,
+// sticky or world-write bits, and for staging leftovers.
 func checkInside(t *testing.T, dest string) {
 	t.Helper()
 	checkNoStaging(t, dest)
@@ -93,6 +95,9 @@ func checkInside(t *testing.T, dest string) {
 		rel, _ := filepath.Rel(dest, p)
 		switch typ := d.Type(); {
 		case typ.IsDir(), typ.IsRegular():
+			if fi, err := d.Info(); err == nil && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky|0o002) != 0 {
+				t.Errorf("%s has mode %v", rel, fi.Mode())
+			}
 		case typ&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
 			if err != nil {

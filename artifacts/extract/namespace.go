@@ -1,6 +1,10 @@
 package extract
 
-import "fmt"
+import (
+	"fmt"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
+)
 
 type kind uint8
 
@@ -41,9 +45,9 @@ func (ns namespace) add(name string, k kind) (parents []string, seen bool, why s
 			ns[p] = kindDir
 			parents = append(parents, p)
 		case kindFile:
-			return nil, false, fmt.Sprintf("path goes through %q, a file of this archive", p)
+			return nil, false, fmt.Sprintf("path goes through %s, a file of this archive", entryname.Quote(p))
 		case kindLink:
-			return nil, false, fmt.Sprintf("path goes through %q, a symlink of this archive", p)
+			return nil, false, fmt.Sprintf("path goes through %s, a symlink of this archive", entryname.Quote(p))
 		}
 	}
 	switch old := ns[name]; {

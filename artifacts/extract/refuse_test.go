@@ -6,14 +6,19 @@ import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -64,6 +69,18 @@ var hostileCases = []hostileCase{
 		build: zipOf(file("a\x00/../../evil", "x", 0o644)), entry: "a\x00/../../evil", reason: "NUL"},
 	{name: "a name with a newline is refused",
 		build: zipOf(file("a\nb", "x", 0o644)), entry: "a\nb", reason: "control character"},
+	{name: "a zip entry nested deeper than 128 directories is refused before anything is written",
+		build: zipOf(file("ok.txt", "fine", 0o644), file(strings.Repeat("d/", 129)+"f", "x", 0o644)),
+		entry: strings.Repeat("d/", 129) + "f", reason: "more than 128 directories deep"},
+	{name: "a tar entry nested deeper than 128 directories is refused",
+		build: tarGzOf(file("ok.txt", "fine", 0o644), dir(strings.Repeat("d/", 300), 0o755)),
+		entry: strings.Repeat("d/", 300), reason: "more than 128 directories deep"},
+	{name: "a tar name longer than PATH_MAX is refused",
+		build: tarOf(file(strings.Repeat(strings.Repeat("n", 200)+"/", 21)+"f", "x", 0o644)),
+		entry: strings.Repeat(strings.Repeat("n", 200)+"/", 21) + "f", reason: "longer than 4096 bytes"},
+	{name: "a zip name with a component longer than NAME_MAX is refused as such",
+		build: zipOf(file("ok.txt", "fine", 0o644), file("a/"+strings.Repeat("n", 256), "x", 0o644)),
+		entry: "a/" + strings.Repeat("n", 256), reason: "a name component longer than 255 bytes"},
 	{name: "a symlink that climbs out of the destination is refused",
 		build: zipOf(symlink("link", "../../etc")), entry: "link", reason: "leaves the destination"},
 	{name: "a symlink to an absolute path is refused",
@@ -102,6 +119,8 @@ var hostileCases = []hostileCase{
 		build: zipOf(file("z1", strings.Repeat("\x00", 512<<10), 0o644), file("z2", strings.Repeat("\x00", 512<<10), 0o644),
 			file("z3", strings.Repeat("\x00", 512<<10), 0o644)),
 		lim: Limits{MaxRatio: 100}, reason: "more than 100 times its size"},
+	{name: "zip64 sizes that lie past the archive's length are refused with MaxBytes off",
+		build: zip64Liars(4), lim: Limits{MaxBytes: -1}, entry: "liar0", reason: "more compressed bytes than the archive holds"},
 	{name: "a zip declaring more bytes than MaxBytes is refused before writing",
 		build: zipOf(file("a", strings.Repeat("a", 600<<10), 0o644), file("b", strings.Repeat("b", 600<<10), 0o644)),
 		lim:   Limits{MaxBytes: 1 << 20},
@@ -114,6 +133,12 @@ var hostileCases = []hostileCase{
 		build: zipOf(many(11)...), lim: Limits{MaxEntries: 10}, reason: "more than 10 entries"},
 	{name: "a tar with more entries than MaxEntries is refused",
 		build: tarGzOf(many(11)...), lim: Limits{MaxEntries: 10}, reason: "more than 10 entries"},
+	{name: "a zip whose paths imply more directories than MaxEntries allows is refused",
+		build: zipOf(file("a/b/c/d/e/f/g/h/i/j/k/file", "x", 0o644)), lim: Limits{MaxEntries: 10},
+		entry: "a/b/c/d/e/f/g/h/i/j/k/file", reason: "more than 10 entries"},
+	{name: "a tar.gz whose paths imply more directories than MaxEntries allows is refused",
+		build: tarGzOf(file("a/b/c/d/e/f/g/h/i/j/k/file", "x", 0o644)), lim: Limits{MaxEntries: 10},
+		entry: "a/b/c/d/e/f/g/h/i/j/k/file", reason: "more than 10 entries"},
 	{name: "an existing symlink in the destination is never written through",
 		build: zipOf(file("aaa-first.txt", "x", 0o644), file("escape/x", "x", 0o644)), entry: "escape", reason: "destination has a symlink"},
 	{name: "a file in the way of a directory is refused before anything moves",
@@ -247,6 +272,201 @@ func writeZipLiar(t *testing.T, path string, n int) {
 	closeAll(t, zw, f)
 }
 
+// zip64Liars writes n entries each declaring 2⁶² bytes from 2⁶²/1000
+// compressed ones, a ratio each just within 1000:1; their sum overflows 64 bits.
+func zip64Liars(n int) func(*testing.T, string) {
+	return func(t *testing.T, path string) {
+		f := create(t, path)
+		zw := zip.NewWriter(f)
+		for i := range n {
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("liar%d", i), Method: zip.Deflate,
+				CompressedSize64: 1<<62/1000 + 1, UncompressedSize64: 1 << 62})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write([]byte{3, 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		closeAll(t, zw, f)
+	}
+}
+
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestAnIOErrorPrintsTheEntryNameOnlyQuoted fills a tmpfs's inodes so that
+// creating an entry fails, with names an archive may legally hold but a log
+// must not print raw: a line separator, a C1 CSI and a right-to-left
+// override. The os error carries the raw name as its path; the message must
+// quote it instead, so that one error stays one honest line.
+func TestAnIOErrorPrintsTheEntryNameOnlyQuoted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("filling a disk needs a tmpfs mount, which needs root")
+	}
+	disk := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=8", "tmpfs", disk).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", disk).CombinedOutput(); err != nil {
+			t.Errorf("umount: %v: %s", err, out)
+		}
+	})
+	var es []entry
+	for i := range 10 {
+		es = append(es, file(fmt.Sprintf("%d line\u2028forged \u009b31m \u202eexe.txt", i), "x", 0o644))
+	}
+	archive := filepath.Join(t.TempDir(), "a.zip")
+	writeZip(t, archive, es...)
+
+	_, err := Extract(t.Context(), archive, filepath.Join(disk, "dest"), Limits{})
+
+	if err == nil || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("got %v, want ENOSPC", err)
+	}
+	for _, r := range err.Error() {
+		if !strconv.IsPrint(r) {
+			t.Errorf("error %q holds the unprintable %U", err, r)
+			break
+		}
+	}
+	if entries, _ := os.ReadDir(disk); len(entries) != 0 {
+		t.Errorf("the disk holds %v after a failed extraction", entries)
+	}
+}
+
+// TestARefusalOfAHugeNameIsAShortLine: a tar's PAX header can carry a 1 MiB
+// name; refusing it must not print it all into the job log.
+func TestARefusalOfAHugeNameIsAShortLine(t *testing.T) {
+	huge := strings.Repeat("\x1bn", 256<<10)
+	archive := filepath.Join(t.TempDir(), "a.tar")
+	writeTar(t, archive, nil, file(huge, "x", 0o644))
+
+	_, err := Extract(t.Context(), archive, filepath.Join(t.TempDir(), "dest"), Limits{})
+
+	var refused *RefusedError
+	if !errors.As(err, &refused) || refused.Entry != huge {
+		t.Fatalf("got %v, want a refusal naming the entry", err)
+	}
+	if msg := err.Error(); len(msg) > 512 || !strings.Contains(msg, "(524288 bytes)") {
+		t.Errorf("the message is %d bytes long, want at most 512 ending in the name's length: %.600q", len(msg), msg)
+	}
+}
+
+// TestAZipOfTooManyEntriesIsRefusedBeforeItsDirectoryIsLoaded: archive/zip
+// builds a File for every record of the central directory (some 300 bytes of
+// memory for each 100 of archive), so the entry cap must be applied before it
+// reads them. Not parallel: it measures the process's allocations.
+func TestAZipOfTooManyEntriesIsRefusedBeforeItsDirectoryIsLoaded(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "many.zip")
+	f := create(t, archive)
+	zw := zip.NewWriter(f)
+	for i := range 200_000 {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.Itoa(i), Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeAll(t, zw, f)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+
+	_, err := Extract(t.Context(), archive, filepath.Join(t.TempDir(), "dest"), Limits{MaxEntries: 1000})
+
+	runtime.ReadMemStats(&after)
+	checkRefused(t, err, "", "more than 1000 entries")
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+		t.Errorf("refusing it allocated %d MiB", got>>20)
+	}
+}
+
+// TestAZipWhoseEntriesShareTheirDataIsRefused: the central directory may
+// point any number of entries at one local file. Each then has a modest
+// ratio (here below 1: a megabyte of empty deflate blocks inflating to one
+// byte), so no size or ratio cap sees that reading them costs the shared
+// data's length once per entry — a million entries over 100 MB of it is a
+// day of work. No honest zip's entries share bytes.
+func TestAZipWhoseEntriesShareTheirDataIsRefused(t *testing.T) {
+	var data bytes.Buffer
+	for range (1 << 20) / 5 {
+		data.Write([]byte{0, 0, 0, 0xff, 0xff}) // a stored block of no bytes, not final
+	}
+	data.Write([]byte{1, 1, 0, 0xfe, 0xff, 'x'}) // the final stored block: "x"
+	archive := filepath.Join(t.TempDir(), "shared.zip")
+	writeFile(t, archive, string(sharedDataZip(data.Bytes(), crc32.ChecksumIEEE([]byte("x")), 1, 50)))
+
+	_, err := Extract(t.Context(), archive, filepath.Join(t.TempDir(), "dest"), Limits{})
+
+	checkRefused(t, err, "f1", "entries that share their data")
+}
+
+// sharedDataZip is a zip whose n central records all point at one local
+// file holding data, deflated, which inflates to size bytes with checksum crc.
+func sharedDataZip(data []byte, crc uint32, size, n int) []byte {
+	le := binary.LittleEndian
+	var b bytes.Buffer
+	local := make([]byte, 30)
+	le.PutUint32(local, 0x04034b50)
+	le.PutUint16(local[4:], 20)
+	le.PutUint16(local[8:], zip.Deflate)
+	le.PutUint32(local[14:], crc)
+	le.PutUint32(local[18:], uint32(len(data)))
+	le.PutUint32(local[22:], uint32(size))
+	le.PutUint16(local[26:], 1)
+	b.Write(local)
+	b.WriteString("f")
+	b.Write(data)
+	dirAt := b.Len()
+	for i := range n {
+		name := fmt.Sprintf("f%d", i)
+		h := make([]byte, 46)
+		le.PutUint32(h, 0x02014b50)
+		le.PutUint16(h[4:], 3<<8|20)
+		le.PutUint16(h[6:], 20)
+		le.PutUint16(h[10:], zip.Deflate)
+		le.PutUint32(h[16:], crc)
+		le.PutUint32(h[20:], uint32(len(data)))
+		le.PutUint32(h[24:], uint32(size))
+		le.PutUint16(h[28:], uint16(len(name)))
+		le.PutUint32(h[38:], 0o100644<<16)
+		b.Write(h)
+		b.WriteString(name)
+	}
+	end := make([]byte, 22)
+	le.PutUint32(end, 0x06054b50)
+	le.PutUint16(end[8:], uint16(n))
+	le.PutUint16(end[10:], uint16(n))
+	le.PutUint32(end[12:], uint32(b.Len()-dirAt))
+	le.PutUint32(end[16:], uint32(dirAt))
+	b.Write(end)
+	return b.Bytes()
+}
+
+// TestAZipEntryWhoseCRCIsZeroIsStillChecked: archive/zip takes a CRC-32 of 0
+// (without a data descriptor) for "not recorded" and checks nothing, so any
+// bytes pass; --path, through remotezip, checks it, and so must --dest.
+func TestAZipEntryWhoseCRCIsZeroIsStillChecked(t *testing.T) {
+	parent := t.TempDir()
+	archive := filepath.Join(parent, "a.zip")
+	f := create(t, archive)
+	zw := zip.NewWriter(f)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "flipped", Method: zip.Store, CRC32: 0, CompressedSize64: 5, UncompressedSize64: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	closeAll(t, zw, f)
+
+	_, err = Extract(t.Context(), archive, filepath.Join(parent, "dest"), Limits{})
+
+	if err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("got %v, want a checksum error", err)
+	}
+	if _, err := os.Lstat(filepath.Join(parent, "dest")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("dest was created (%v)", err)
+	}
+}

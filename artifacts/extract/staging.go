@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // stagingPrefix names the staging directories Extract creates in the
@@ -65,7 +67,7 @@ func (st *staging) openTree() error {
 func (st *staging) remove() error {
 	st.tree.Close()
 	if err := st.root.RemoveAll(st.dir); err != nil {
-		return fmt.Errorf("removing staging directory: %w", err)
+		return fmt.Errorf("removing staging directory: %w", pathless(err))
 	}
 	return nil
 }
@@ -94,7 +96,7 @@ func (st *staging) commit() error {
 func (st *staging) plan(dir string, moves *[]move) error {
 	entries, err := fs.ReadDir(st.tree.FS(), dir)
 	if err != nil {
-		return fmt.Errorf("reading staging directory: %w", err)
+		return fmt.Errorf("reading staging directory: %w", pathless(err))
 	}
 	for _, e := range entries {
 		rel := path.Join(dir, e.Name())
@@ -103,7 +105,7 @@ func (st *staging) plan(dir string, moves *[]move) error {
 		case errors.Is(err, fs.ErrNotExist):
 			*moves = append(*moves, move{rel: rel})
 		case err != nil:
-			return fmt.Errorf("extracting %q: %w", rel, err)
+			return entryErr(rel, err)
 		case e.IsDir() && fi.IsDir():
 			if err := st.plan(rel, moves); err != nil {
 				return err
@@ -176,7 +178,7 @@ func (st *staging) undo(rel string, err error, done []rename) error {
 		}
 	}
 	if undoErr != nil {
-		return fmt.Errorf("moving %q into place: %w (undoing earlier moves failed too: %v)", rel, err, undoErr)
+		return fmt.Errorf("moving %s into place: %w (undoing earlier moves failed too: %v)", entryname.Quote(rel), pathless(err), pathless(undoErr))
 	}
-	return fmt.Errorf("moving %q into place: %w", rel, err)
+	return fmt.Errorf("moving %s into place: %w", entryname.Quote(rel), pathless(err))
 }

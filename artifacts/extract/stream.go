@@ -13,6 +13,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // format is what detect found.
@@ -174,7 +176,7 @@ func (x *extractor) writeTar(ctx context.Context, r io.Reader) error {
 	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil && last != "":
-		return fmt.Errorf("reading archive after entry %q: %w", last, err)
+		return fmt.Errorf("reading archive after entry %s: %w", entryname.Quote(last), err)
 	case err != nil:
 		return fmt.Errorf("reading archive: %w", err)
 	}
@@ -209,6 +211,9 @@ func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, content io.Re
 	if why != "" {
 		return refuse(raw, "%s", why)
 	}
+	if err := x.countImplied(raw, len(parents)); err != nil {
+		return err
+	}
 	if err := x.mkdirs(raw, parents); err != nil {
 		return err
 	}
@@ -220,7 +225,7 @@ func (x *extractor) tarEntry(ctx context.Context, hdr *tar.Header, content io.Re
 		return x.addLink(name, raw, hdr.Linkname)
 	}
 	return x.writeFile(ctx, name, raw, content, perm, hdr.ModTime, func(err error) error {
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	})
 }
 
@@ -292,7 +297,7 @@ func (x *extractor) writeGzipMembers(ctx context.Context, cr *countingReader, fa
 		if err := zr.Reset(br); err == io.EOF {
 			return nil
 		} else if err != nil {
-			return fmt.Errorf("reading archive after entry %q: %w", raw, err)
+			return fmt.Errorf("reading archive after entry %s: %w", entryname.Quote(raw), err)
 		}
 	}
 }
@@ -322,13 +327,16 @@ func (x *extractor) writeMember(ctx context.Context, raw string, r io.Reader, h 
 	if why != "" {
 		return refuse(raw, "%s", why)
 	}
+	if err := x.countImplied(raw, len(parents)); err != nil {
+		return err
+	}
 	if err := x.mkdirs(raw, parents); err != nil {
 		return err
 	}
 	return x.writeFile(ctx, name, raw, r, 0o666, h.ModTime, func(err error) error {
 		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) {
-			return fmt.Errorf("extracting %q: corrupt data: %w", raw, err)
+			return fmt.Errorf("extracting %s: corrupt data: %w", entryname.Quote(raw), pathless(err))
 		}
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	})
 }

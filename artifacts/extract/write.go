@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // extractor writes validated entries into the staging tree and keeps the
@@ -50,11 +52,27 @@ func (x *extractor) countEntry() error {
 	return nil
 }
 
+// countImplied counts the directories an entry's path implies against
+// MaxEntries: they cost an inode and a system call each like any entry, and
+// 100,000 entries of 128 fresh parents each would otherwise make 12.8 million
+// directories out of a few megabytes of tar.gz.
+func (x *extractor) countImplied(raw string, n int) error {
+	x.entries += n
+	return checkImplied(raw, x.entries, x.lim)
+}
+
+func checkImplied(raw string, entries int, lim Limits) error {
+	if lim.MaxEntries >= 0 && entries > lim.MaxEntries {
+		return refuse(raw, "more than %d entries, counting the directories their paths imply", lim.MaxEntries)
+	}
+	return nil
+}
+
 // mkdirs creates directories implied by an entry's path.
 func (x *extractor) mkdirs(raw string, dirs []string) error {
 	for _, d := range dirs {
 		if err := x.tree.Mkdir(d, 0o755); err != nil {
-			return fmt.Errorf("extracting %q: %w", raw, err)
+			return entryErr(raw, err)
 		}
 		x.dirs++
 	}
@@ -65,7 +83,7 @@ func (x *extractor) mkdirs(raw string, dirs []string) error {
 // by a path, or repeated), so only its mode changes. Directories keep owner
 // rwx so their entries can be written and the user can remove them.
 func (x *extractor) mkdir(name, raw string, perm fs.FileMode, seen bool) error {
-	perm = perm&0o777 | 0o700
+	perm = entryname.Perm(perm) | 0o700
 	var err error
 	if seen {
 		err = x.tree.Chmod(name, perm&^x.umask)
@@ -74,7 +92,7 @@ func (x *extractor) mkdir(name, raw string, perm fs.FileMode, seen bool) error {
 		x.dirs++
 	}
 	if err != nil {
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	}
 	return nil
 }
@@ -83,20 +101,20 @@ func (x *extractor) mkdir(name, raw string, perm fs.FileMode, seen bool) error {
 // reuses anything) and copies r into it. readErr turns a read error into the
 // error to report.
 func (x *extractor) writeFile(ctx context.Context, name, raw string, r io.Reader, perm fs.FileMode, mtime time.Time, readErr func(error) error) error {
-	f, err := x.tree.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm&0o777)
+	f, err := x.tree.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, entryname.Perm(perm))
 	if err != nil {
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	}
 	werr := x.copy(ctx, f, r, raw, readErr)
 	if err := f.Close(); werr == nil && err != nil {
-		werr = fmt.Errorf("extracting %q: %w", raw, err)
+		werr = entryErr(raw, err)
 	}
 	if werr != nil {
 		return werr
 	}
 	if !mtime.IsZero() {
 		if err := x.tree.Chtimes(name, time.Time{}, mtime); err != nil {
-			return fmt.Errorf("extracting %q: %w", raw, err)
+			return entryErr(raw, err)
 		}
 	}
 	x.files.Add(1)
@@ -123,7 +141,7 @@ func (x *extractor) copy(ctx context.Context, w io.Writer, r io.Reader, raw stri
 				return err
 			}
 			if _, err := w.Write(buf[:n]); err != nil {
-				return fmt.Errorf("extracting %q: %w", raw, err)
+				return entryErr(raw, err)
 			}
 		}
 		if rerr == io.EOF {
@@ -162,11 +180,31 @@ func (x *extractor) addLink(name, raw, target string) error {
 func (x *extractor) createLinks() error {
 	for _, l := range x.links {
 		if err := x.tree.Symlink(l.target, l.name); err != nil {
-			return fmt.Errorf("extracting %q: %w", l.raw, err)
+			return entryErr(l.raw, err)
 		}
 		x.symlinks++
 	}
 	return nil
+}
+
+// entryErr reports an I/O error on the entry raw, quoted. The error's own
+// path is dropped (pathless): it is the entry's name, which printed as is
+// would let an archive put bidi overrides, C1 controls or line separators
+// into the job log.
+func entryErr(raw string, err error) error {
+	return fmt.Errorf("extracting %s: %w", entryname.Quote(raw), pathless(err))
+}
+
+// pathless strips the path from an error of the os package, keeping its
+// operation and cause (errors.Is still finds the errno).
+func pathless(err error) error {
+	switch e := err.(type) {
+	case *fs.PathError:
+		return fmt.Errorf("%s: %w", e.Op, e.Err)
+	case *os.LinkError:
+		return fmt.Errorf("%s: %w", e.Op, e.Err)
+	}
+	return err
 }
 
 // size formats a byte count for a message.

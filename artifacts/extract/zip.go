@@ -4,13 +4,16 @@ import (
 	"archive/zip"
 	"context"
 	"errors"
-	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // zipPlan is a zip archive validated from its central directory: every name,
@@ -23,6 +26,10 @@ type zipPlan struct {
 	files    []zipFile
 	links    []pendingLink
 	declared uint64
+	entries  int // the central directory's, plus the directories their paths imply
+
+	size       uint64 // of the archive
+	compressed uint64 // declared by the entries so far
 }
 
 type zipDir struct {
@@ -37,6 +44,9 @@ type zipFile struct {
 
 // planZip reads and validates the central directory of the zip in f.
 func planZip(f *os.File, size int64, lim Limits) (*zipPlan, error) {
+	if lim.MaxEntries >= 0 && moreCentralRecords(f, size, lim.MaxEntries) {
+		return nil, refuse("", "more than %d entries", lim.MaxEntries)
+	}
 	zr, err := zip.NewReader(f, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // insecure names are refused below, by entry
 		return nil, refuse("", "unreadable zip: %v", err)
@@ -45,7 +55,7 @@ func planZip(f *os.File, size int64, lim Limits) (*zipPlan, error) {
 	if lim.MaxEntries >= 0 && len(zr.File) > lim.MaxEntries {
 		return nil, refuse("", "more than %d entries (%d)", lim.MaxEntries, len(zr.File))
 	}
-	p := &zipPlan{ns: namespace{}, dirIndex: map[string]int{}}
+	p := &zipPlan{ns: namespace{}, dirIndex: map[string]int{}, entries: len(zr.File), size: uint64(size)}
 	for _, zf := range zr.File {
 		if err := p.add(zf, lim); err != nil {
 			return nil, err
@@ -89,6 +99,10 @@ func (p *zipPlan) add(zf *zip.File, lim Limits) error {
 	parents, seen, why := p.ns.add(name, k)
 	if why != "" {
 		return refuse(raw, "%s", why)
+	}
+	p.entries += len(parents)
+	if err := checkImplied(raw, p.entries, lim); err != nil {
+		return err
 	}
 	for _, d := range parents {
 		p.addDir(d, 0o755)
@@ -138,14 +152,39 @@ func zipKind(zf *zip.File) (kind, error) {
 // central directory, so the actual ratio cannot exceed the declared one.
 func (p *zipPlan) checkSize(zf *zip.File, lim Limits) error {
 	u, c := zf.UncompressedSize64, zf.CompressedSize64
-	p.declared += min(u, 1<<62) // saturate: 100,000 entries cannot overflow
+	// Entries may point at the same data, each with a modest ratio, so that
+	// no cap sees that reading them costs that data's length once per entry.
+	// An honest zip's entries own distinct bytes of it.
+	if p.compressed = min(p.compressed+min(c, 1<<62), 1<<63); p.compressed > p.size {
+		return refuse(zf.Name, "the entries declare more compressed bytes than the archive holds (lying sizes, or entries that share their data)")
+	}
+	p.declared = min(p.declared+min(u, 1<<62), 1<<63) // saturate: both terms are at most 2⁶³, their sum fits
 	if lim.MaxBytes >= 0 && p.declared > uint64(lim.MaxBytes) {
 		return refuse(zf.Name, "archive declares more than the limit of %s", size(lim.MaxBytes))
 	}
-	if lim.MaxRatio >= 0 && u > ratioFloor && float64(u) > lim.MaxRatio*float64(max(c, 1)) {
-		return refuse(zf.Name, "compression ratio %.0f:1 is over the limit of %g:1", float64(u)/float64(max(c, 1)), lim.MaxRatio)
+	return lim.checkRatio(zf.Name, u, c)
+}
+
+// checkRatio refuses an entry declaring u bytes from c compressed ones past
+// MaxRatio.
+func (l Limits) checkRatio(name string, u, c uint64) error {
+	if l.MaxRatio >= 0 && u > ratioFloor && float64(u) > l.MaxRatio*float64(max(c, 1)) {
+		return refuse(name, "compression ratio %.0f:1 is over the limit of %g:1", float64(u)/float64(max(c, 1)), l.MaxRatio)
 	}
 	return nil
+}
+
+// CheckEntry applies l to one entry read on its own, out of a zip's
+// central directory (download --path): its declared size against MaxBytes
+// and its ratio against MaxRatio, as Extract applies them to every entry, so
+// that one file of an archive is no way around the caps of the whole. It
+// returns a *RefusedError, or nil.
+func (l Limits) CheckEntry(name string, declared, compressed uint64) error {
+	l = l.withDefaults()
+	if l.MaxBytes >= 0 && declared > uint64(l.MaxBytes) {
+		return refuse(name, "declares %s, more than the limit of %s", size64(declared), size(l.MaxBytes))
+	}
+	return l.checkRatio(name, declared, compressed)
 }
 
 // readLinkTarget reads a symlink entry's content, its target.
@@ -214,8 +253,8 @@ func (e errReadCloser) Close() error             { return nil }
 // through one.
 func (x *extractor) writeZip(ctx context.Context, p *zipPlan) error {
 	for _, d := range p.dirs {
-		if err := x.tree.Mkdir(d.name, d.perm|0o700); err != nil {
-			return fmt.Errorf("extracting %q: %w", d.name, err)
+		if err := x.tree.Mkdir(d.name, entryname.Perm(d.perm)|0o700); err != nil {
+			return entryErr(d.name, err)
 		}
 		x.dirs++
 	}
@@ -267,15 +306,37 @@ func (x *extractor) writeZipFile(ctx context.Context, zf zipFile) error {
 	raw := zf.f.Name
 	rc, err := zf.f.Open()
 	if err != nil {
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	}
 	defer rc.Close()
-	return x.writeFile(ctx, zf.name, raw, rc, zf.f.Mode().Perm(), zf.f.Modified, func(err error) error {
+	var r io.Reader = rc
+	if zf.f.CRC32 == 0 && zf.f.Flags&0x8 == 0 {
+		r = &zeroCRC{r: rc, h: crc32.NewIEEE()}
+	}
+	return x.writeFile(ctx, zf.name, raw, r, zf.f.Mode().Perm(), zf.f.Modified, func(err error) error {
 		if errors.Is(err, zip.ErrFormat) {
 			return refuse(raw, "data is larger than the size declared in the archive")
 		}
-		return fmt.Errorf("extracting %q: %w", raw, err)
+		return entryErr(raw, err)
 	})
+}
+
+// zeroCRC checks data whose central directory records a CRC-32 of 0 and no
+// data descriptor: archive/zip takes that 0 for "not recorded" and checks
+// nothing, so any bytes would pass; remotezip (--path) checks it, and so
+// does this.
+type zeroCRC struct {
+	r io.Reader
+	h hash.Hash32
+}
+
+func (z *zeroCRC) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	z.h.Write(p[:n])
+	if err == io.EOF && z.h.Sum32() != 0 {
+		err = zip.ErrChecksum
+	}
+	return n, err
 }
 
 func size64(n uint64) string { return size(int64(min(n, 1<<62))) }

@@ -137,6 +137,7 @@ func TestLookupRefusals(t *testing.T) {
 		{name: "twice", data: []byte("2")},
 		{name: "../escape", data: []byte("e")},
 		{name: "secret", data: []byte("s"), flags: 1},
+		{name: strings.Repeat("d/", 300) + "deep", data: []byte("d")},
 	}}.bytes()
 	a, err := remotezip.Open(t.Context(), remotezip.NewReaderAt(bytes.NewReader(data), int64(len(data))))
 	if err != nil {
@@ -153,6 +154,7 @@ func TestLookupRefusals(t *testing.T) {
 		{"a name that escapes is refused", "../escape", remotezip.ErrFormat, "escapes"},
 		{"an encrypted entry is refused", "secret", remotezip.ErrUnsupported, "encrypted"},
 		{"an empty name is refused", "./", remotezip.ErrUnsupported, "empty"},
+		{"a name extract would refuse is refused by the same rule", strings.Repeat("d/", 300) + "deep", remotezip.ErrFormat, "more than 128 directories deep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

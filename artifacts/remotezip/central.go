@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // Entry is one member of an archive, as its central directory describes it.
@@ -21,6 +23,16 @@ type Entry struct {
 	Encrypted      bool
 
 	offset int64 // of the local file header
+}
+
+// Perm is the permission bits the entry is saved with, before the umask:
+// the archive's, as extraction gives them (never setuid, setgid, sticky or
+// world-writable), or 0644 when the archive gives none.
+func (e Entry) Perm() fs.FileMode {
+	if perm := entryname.Perm(e.Mode); perm != 0 {
+		return perm
+	}
+	return 0o644
 }
 
 // Creator systems whose external attributes we understand (APPNOTE §4.4.2).
@@ -69,13 +81,13 @@ func parseCentral(b []byte, start int64) (Entry, int, error) {
 	f := fields{csize: uint64(le32(b[20:])), usize: uint64(le32(b[24:])), offset: uint64(le32(b[42:])),
 		modified: dosTime(le16(b[14:]), le16(b[12:]))}
 	if err := f.readExtra(b[centralLen+nameLen : centralLen+nameLen+extraLen]); err != nil {
-		return Entry{}, 0, formatError("entry %q: %v", name, err)
+		return Entry{}, 0, formatError("entry %s: %v", entryname.Quote(name), err)
 	}
 	if f.offset > uint64(start) || uint64(start)-f.offset < localLen+uint64(nameLen) || f.csize > uint64(start)-f.offset-localLen {
-		return Entry{}, 0, formatError("entry %q: its data (%d bytes at %d) lies outside the archive's data", name, f.csize, f.offset)
+		return Entry{}, 0, formatError("entry %s: its data (%d bytes at %d) lies outside the archive's data", entryname.Quote(name), f.csize, f.offset)
 	}
 	if f.usize > 1<<62 {
-		return Entry{}, 0, formatError("entry %q: declares %d bytes", name, f.usize)
+		return Entry{}, 0, formatError("entry %s: declares %d bytes", entryname.Quote(name), f.usize)
 	}
 	mode := entryMode(le16(b[4:])>>8, le32(b[38:]), name)
 	return Entry{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
 
@@ -40,13 +41,13 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	msg := fmt.Sprintf("no entry %q in the archive", e.Name)
+	msg := fmt.Sprintf("no entry %s in the archive", entryname.Quote(e.Name))
 	if len(e.Close) == 0 {
 		return msg
 	}
 	q := make([]string, len(e.Close))
 	for i, c := range e.Close {
-		q[i] = fmt.Sprintf("%q", c)
+		q[i] = entryname.Quote(c)
 	}
 	return msg + " (did you mean " + strings.Join(q, ", ") + "?)"
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/flate"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // Extract writes the data of the entry a user's name denotes (see Lookup)
@@ -67,11 +68,7 @@ func (a *Archive) ExtractFile(ctx context.Context, name, dst string) (Entry, int
 
 // finish gives the extracted file the entry's mode and time.
 func finish(f *os.File, e Entry) error {
-	perm := e.Mode.Perm()
-	if perm == 0 {
-		perm = 0o644
-	}
-	if err := f.Chmod(perm); err != nil {
+	if err := f.Chmod(e.Perm()); err != nil {
 		return err
 	}
 	return os.Chtimes(f.Name(), time.Time{}, e.Modified)
@@ -88,7 +85,7 @@ func (a *Archive) extract(ctx context.Context, e Entry, w io.Writer) (int64, err
 	defer data.Close()
 	n, err := copyChecked(w, decompress(e.Method, data), e)
 	if err != nil {
-		return n, fmt.Errorf("entry %q: %w", e.Name, err)
+		return n, fmt.Errorf("entry %s: %w", entryname.Quote(e.Name), err)
 	}
 	return n, nil
 }
@@ -108,10 +105,10 @@ func extractable(e Entry) error {
 	case e.Method != 0 && e.Method != 8:
 		why = "uses compression method " + strconv.Itoa(int(e.Method)) + " (only store and deflate are supported)"
 	case e.Method == 0 && e.CompressedSize != e.Size:
-		return formatError("stored entry %q declares %d bytes stored and %d bytes long", e.Name, e.CompressedSize, e.Size)
+		return formatError("stored entry %s declares %d bytes stored and %d bytes long", entryname.Quote(e.Name), e.CompressedSize, e.Size)
 	}
 	if why != "" {
-		return fmt.Errorf("entry %q %s: %w", e.Name, why, ErrUnsupported)
+		return fmt.Errorf("entry %s %s: %w", entryname.Quote(e.Name), why, ErrUnsupported)
 	}
 	return nil
 }
@@ -128,7 +125,7 @@ func (a *Archive) openData(ctx context.Context, e Entry) (io.ReadCloser, error) 
 	start := e.offset + header
 	if start > a.dirStart || e.CompressedSize > a.dirStart-start {
 		s.Close()
-		return nil, formatError("entry %q: its data runs into the central directory", e.Name)
+		return nil, formatError("entry %s: its data runs into the central directory", entryname.Quote(e.Name))
 	}
 	if start+e.CompressedSize > end { // overlapping entries: read the data on its own
 		s.Close()
@@ -144,21 +141,21 @@ func (a *Archive) openData(ctx context.Context, e Entry) (io.ReadCloser, error) 
 func readLocal(r io.Reader, e Entry) (int64, error) {
 	var h [localLen]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, fmt.Errorf("reading the local header of %q: %w", e.Name, noEOF(err))
+		return 0, fmt.Errorf("reading the local header of %s: %w", entryname.Quote(e.Name), noEOF(err))
 	}
 	if le32(h[:]) != sigLocal {
-		return 0, formatError("entry %q: no local file header at byte %d", e.Name, e.offset)
+		return 0, formatError("entry %s: no local file header at byte %d", entryname.Quote(e.Name), e.offset)
 	}
 	nameLen, extraLen := int64(le16(h[26:])), int64(le16(h[28:]))
 	name := make([]byte, nameLen)
 	if _, err := io.ReadFull(r, name); err != nil {
-		return 0, fmt.Errorf("reading the local header of %q: %w", e.Name, noEOF(err))
+		return 0, fmt.Errorf("reading the local header of %s: %w", entryname.Quote(e.Name), noEOF(err))
 	}
 	if string(name) != e.Name {
-		return 0, formatError("entry %q: its local header names %q", e.Name, name)
+		return 0, formatError("entry %s: its local header names %s", entryname.Quote(e.Name), entryname.Quote(string(name)))
 	}
 	if _, err := io.CopyN(io.Discard, r, extraLen); err != nil {
-		return 0, fmt.Errorf("reading the local header of %q: %w", e.Name, noEOF(err))
+		return 0, fmt.Errorf("reading the local header of %s: %w", entryname.Quote(e.Name), noEOF(err))
 	}
 	return localLen + nameLen + extraLen, nil
 }

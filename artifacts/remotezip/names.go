@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/internal/entryname"
 )
 
 // entryKey is the key an entry is looked up by: its cleaned name, without
@@ -32,34 +33,20 @@ func (a *Archive) Lookup(name string) (Entry, error) {
 	case len(idx) == 0:
 		return Entry{}, &NotFoundError{Name: name, Close: a.closeNames(k, 3)}
 	case len(idx) > 1:
-		return Entry{}, formatError("%d entries are named %q", len(idx), k)
+		return Entry{}, formatError("%d entries are named %s", len(idx), entryname.Quote(k))
 	}
 	e := a.entries[idx[0]]
 	if why := unsafeName(e.Name); why != "" {
-		return Entry{}, formatError("entry %q: %s", e.Name, why)
+		return Entry{}, formatError("entry %s: %s", entryname.Quote(e.Name), why)
 	}
 	return e, nil
 }
 
 // unsafeName says why an entry's name would be refused by an extractor
-// (the rules of artifacts/extract), or "".
+// (artifacts/extract applies the same rule), or "".
 func unsafeName(raw string) string {
-	for i := 0; i < len(raw); i++ {
-		if c := raw[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return "control character or backslash in name"
-		}
-	}
-	switch {
-	case raw == "":
-		return "empty name"
-	case raw[0] == '/':
-		return "absolute path"
-	case len(raw) >= 2 && raw[1] == ':':
-		return "Windows drive letter in name"
-	case slices.Contains(strings.Split(raw, "/"), ".."):
-		return "path escapes the destination"
-	}
-	return ""
+	_, why := entryname.Clean(raw)
+	return why
 }
 
 // closeNames returns up to n entry names near key, best first: entries

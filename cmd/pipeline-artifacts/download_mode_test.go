@@ -1,10 +1,15 @@
 package main_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,4 +87,62 @@ func TestOneFileToAFileTakesTheUmask(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoArchiveMakesAWorldWritableFile: under umask 000 (the docker
+// executor's default), an archive's 0777 file, 0777 directory and 1777
+// directory (its sticky bit is dropped, which without this would leave a
+// directory where anyone may replace anyone's files) come out without the
+// world-write bit, through --dest and through --path.
+func TestNoArchiveMakesAWorldWritableFile(t *testing.T) {
+	t.Parallel()
+	archive := zipWithModes(t, map[string]os.FileMode{
+		"bin/tool": 0o777, "open/": os.ModeDir | 0o777, "tmp/": os.ModeDir | os.ModeSticky | 0o777, "tmp/x": 0o666,
+	})
+	f := newDLFixture(t, gitlabtest.Profile{Edition: gitlabtest.EEFree, Version: gitlabtest.Version18_0}, archive)
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(t.Context(), "sh", "-c", `umask 000; exec "$@"`, "sh", binary, "download", "-q", "--job-id", fmt.Sprint(f.build.ID))
+		cmd.Args = append(cmd.Args, args...)
+		cmd.Env = f.env
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "dest")
+	run("--dest", dest)
+	one := filepath.Join(t.TempDir(), "tool")
+	run("--path", "bin/tool", "-o", one)
+	want := map[string]os.FileMode{"bin/tool": 0o775, "open": os.ModeDir | 0o775, "tmp": os.ModeDir | 0o775, "tmp/x": 0o664}
+	for name, mode := range want {
+		if fi, err := os.Stat(filepath.Join(dest, name)); err != nil || fi.Mode() != mode {
+			t.Errorf("--dest: %s has mode %v (%v), want %v", name, fi.Mode(), err, mode)
+		}
+	}
+	if fi, err := os.Stat(one); err != nil || fi.Mode() != 0o775 {
+		t.Errorf("--path: the file has mode %v (%v), want -rwxrwxr-x", fi.Mode(), err)
+	}
+}
+
+func zipWithModes(t *testing.T, entries map[string]os.FileMode) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, name := range slices.Sorted(maps.Keys(entries)) {
+		h := &zip.FileHeader{Name: name, Method: zip.Store}
+		h.SetMode(entries[name])
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(name, "/") {
+			if _, err := io.WriteString(w, "#!/bin/sh\n"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

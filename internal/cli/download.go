@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
 	ucli "github.com/urfave/cli/v2"
@@ -125,7 +128,7 @@ func downloadFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "chunk-size", Value: "16MiB", Usage: "`SIZE` of each ranged request"},
 		&ucli.StringFlag{Name: "parallel-min", Value: "64MiB", Usage: "use ranged requests only for archives of at least `SIZE`"},
 		&ucli.StringFlag{Name: "max-size", DefaultText: "16GiB", Usage: "refuse archives that extract to more than `SIZE`"},
-		&ucli.IntFlag{Name: "max-files", DefaultText: "100000", Usage: "refuse archives with more than `N` entries"},
+		&ucli.IntFlag{Name: "max-files", DefaultText: "100000", Usage: "refuse archives with more than `N` entries, counting the directories their paths imply"},
 		&ucli.Float64Flag{Name: "max-ratio", DefaultText: "1000", Usage: "refuse entries that expand more than `RATIO` times"},
 	}, remoteFlags()...)
 }
@@ -336,8 +339,40 @@ func writeJSON(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
+	_, err = fmt.Fprintf(w, "%s\n", inertJSON(b))
 	return err
+}
+
+// inertJSON escapes the runes encoding/json leaves raw that a terminal or a
+// log viewer acts on: C1 controls (U+009B is CSI), bidi overrides and other
+// format characters, which an archive's entry names may hold. The result is
+// the same JSON: outside its strings JSON is ASCII, and inside them \uXXXX
+// (a surrogate pair past U+FFFF) means the rune itself.
+func inertJSON(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r < utf8.RuneSelf || unicode.IsPrint(r) {
+			if out != nil {
+				out = append(out, b[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		if out == nil {
+			out = append(make([]byte, 0, len(b)+16), b[:i]...)
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += n
+	}
+	if out == nil {
+		return b
+	}
+	return out
 }
 
 // parseSize reads a byte count: 1048576, 512KiB, 16MiB, 1GiB (K, M, G and

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,26 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) accepted", in)
 		}
+	}
+}
+
+func TestInertJSONEscapesWhatATerminalActsOnAndMeansTheSame(t *testing.T) {
+	in := map[string]string{"name": "é ok \u009b31m \u202e \U000e0001 \u2028 \x1b \ufffd"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := inertJSON(b)
+	for _, r := range string(got) {
+		if !strconv.IsPrint(r) {
+			t.Errorf("%s holds %U raw", got, r)
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(got, &back); err != nil || back["name"] != in["name"] {
+		t.Errorf("%s decodes to %q (%v), want %q", got, back["name"], err, in["name"])
+	}
+	if plain := []byte(`{"a":"é"}`); &inertJSON(plain)[0] != &plain[0] {
+		t.Error("JSON with nothing to escape was copied")
 	}
 }

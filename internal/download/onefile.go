@@ -62,6 +62,9 @@ func oneFile(ctx context.Context, o *Options, t target, u string, out *Outcome) 
 	if err == nil && o.MaxSize > 0 && e.Size > o.MaxSize {
 		err = fmt.Errorf("%s: %s is %d bytes, more than --max-size: %w", t.label, o.Path, e.Size, artifacts.ErrTooLarge)
 	}
+	if err == nil {
+		err = o.Limits.CheckEntry(e.Name, uint64(e.Size), uint64(e.CompressedSize))
+	}
 	var n int64
 	var sum string
 	if err == nil {
@@ -122,15 +125,9 @@ func saveEntry(ctx context.Context, o *Options, a *remotezip.Archive, e remotezi
 	return n, sum, deliver(o, f, e)
 }
 
-// entryPerm is the file mode an entry is saved with: its permission bits
-// (never setuid, setgid or sticky), or 0644 when the archive gives none;
+// entryPerm is the file mode an entry is saved with (remotezip.Entry.Perm);
 // the umask applies at creation.
-func entryPerm(e remotezip.Entry) os.FileMode {
-	if perm := e.Mode.Perm(); perm != 0 {
-		return perm
-	}
-	return 0o644
-}
+func entryPerm(e remotezip.Entry) os.FileMode { return e.Perm() }
 
 func deliver(o *Options, f *os.File, e remotezip.Entry) error {
 	if o.Output == "-" {
