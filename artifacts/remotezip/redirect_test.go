@@ -25,12 +25,13 @@ func TestRangesAfterARedirectChainBackToGitLabCarryNoToken(t *testing.T) {
 	data := zipOf(t, "", file{name: "out/report.bin", data: want, method: 8}, file{name: "pad.bin", data: noise(1<<20, 22)})
 	var mu sync.Mutex
 	var leaks []string
-	other := httptest.NewServer(nil)
+	other := httptest.NewUnstartedServer(nil) // started once its handler knows gl
 	t.Cleanup(other.Close)
+	otherURL := "http://" + other.Listener.Addr().String()
 	gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/v4/jobs/1/artifacts":
-			http.Redirect(w, r, other.URL+"/bounce", http.StatusFound)
+			http.Redirect(w, r, otherURL+"/bounce", http.StatusFound)
 		case "/chosen":
 			if v := r.Header.Get("JOB-TOKEN"); v != "" {
 				mu.Lock()
@@ -46,6 +47,7 @@ func TestRangesAfterARedirectChainBackToGitLabCarryNoToken(t *testing.T) {
 	other.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, gl.URL+"/chosen", http.StatusFound)
 	})
+	other.Start()
 	c, err := gitlab.New(gitlab.Options{BaseURL: gl.URL + "/api/v4", Credential: gitlab.Credential{Kind: gitlab.JobToken, Token: token},
 		MinWait: time.Millisecond, MaxWait: time.Millisecond})
 	if err != nil {

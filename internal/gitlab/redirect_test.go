@@ -42,14 +42,15 @@ func (l *credLog) get(key string) (string, bool) {
 
 func TestARedirectChainThatComesBackToGitLabCarriesNoCredential(t *testing.T) {
 	var log credLog
-	other := httptest.NewServer(nil)
+	other := httptest.NewUnstartedServer(nil) // started once its handler knows gl
 	t.Cleanup(other.Close)
+	otherURL := "http://" + other.Listener.Addr().String()
 	gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log.note(r)
 		switch r.URL.Path {
 		case "/api/v4/start":
 			// GitLab's own redirect, to a host it trusts, as object storage.
-			http.Redirect(w, r, other.URL+"/bounce", http.StatusFound)
+			http.Redirect(w, r, otherURL+"/bounce", http.StatusFound)
 		default:
 			_, _ = io.WriteString(w, "ok")
 		}
@@ -61,6 +62,7 @@ func TestARedirectChainThatComesBackToGitLabCarriesNoCredential(t *testing.T) {
 		// GitLab, on a path of its choosing.
 		http.Redirect(w, r, gl.URL+"/api/v4/chosen-by-the-other-host", http.StatusTemporaryRedirect)
 	})
+	other.Start()
 	for _, cred := range []gitlab.Credential{{Kind: gitlab.JobToken, Token: "glcbt-chain"}, {Kind: gitlab.PrivateToken, Token: "glpat-chain"}} {
 		c, err := gitlab.New(gitlab.Options{BaseURL: gl.URL + "/api/v4", Credential: cred, MinWait: time.Millisecond, MaxWait: time.Millisecond})
 		if err != nil {
