@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/extract"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/remotezip"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
 )
@@ -38,6 +39,12 @@ func (s *Service) entry(w http.ResponseWriter, r *http.Request, c caller, jobID 
 	e, err := a.Lookup(name)
 	if err != nil || !servable(e) {
 		writeMessage(w, http.StatusNotFound, "404 Not found")
+		return
+	}
+	// The caps download --dest and --path apply, so that the service never
+	// inflates a zip bomb for a caller: 16 GiB, 1000:1.
+	if err := (extract.Limits{}).CheckEntry(e.Name, uint64(e.Size), uint64(e.CompressedSize)); err != nil {
+		writeMessage(w, http.StatusUnprocessableEntity, "422 "+err.Error())
 		return
 	}
 	h := w.Header()

@@ -179,3 +179,26 @@ func TestOneFileWithABadChecksumBreaksTheConnection(t *testing.T) {
 		t.Errorf("the abort is not in the log:\n%s", svc.Log())
 	}
 }
+
+// TestOneFileThatIsABombIsRefused: an entry past the caps download applies
+// (here 1000:1) is refused before a byte of it is inflated.
+func TestOneFileThatIsABombIsRefused(t *testing.T) {
+	s, svc := setup{profile: eeFree180}.start(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("zeros.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, 64<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.gl.AddJob(project, pipelineID, gitlabtest.JobSpec{Name: "bomb", Artifact: buf.Bytes()})
+	code, body := get(t, svc.URL+"/api/v4/projects/42/pipelines/7001/artifacts/zeros.bin?job=bomb", deployToken)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "ratio") {
+		t.Errorf("%d %s", code, body)
+	}
+}
