@@ -55,6 +55,16 @@ func IsStatus(err error, codes ...int) bool {
 	return false
 }
 
+// sent is the kind of credential req carried: the client's, unless the
+// redirect policy dropped it on the way (an object store's refusal of a
+// signed URL is not a refusal of the job token).
+func (c *Client) sent(req *http.Request) AuthKind {
+	if h := c.cred.header(); h == "" || req.Header.Get(h) == "" {
+		return NoAuth
+	}
+	return c.cred.Kind
+}
+
 // newAPIError reads a short diagnostic from resp's body; it never includes
 // the request's headers or query (which could hold a signed URL).
 func newAPIError(resp *http.Response, cred AuthKind) *APIError {

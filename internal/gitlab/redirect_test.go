@@ -1,6 +1,7 @@
 package gitlab_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -203,5 +204,35 @@ func TestCookiesAServerSetsAreNeverSent(t *testing.T) {
 	}
 	if strings.Join(cookies, "") != "" || len(cookies) != 6 {
 		t.Errorf("cookies sent: %q", cookies)
+	}
+}
+
+// TestARefusalAfterTheTokenWasDroppedNamesNoToken: an object store that
+// refuses the signed URL GitLab redirected to (it expired, say) did not
+// refuse the job token, which never reached it; GitLab's own refusal did.
+func TestARefusalAfterTheTokenWasDroppedNamesNoToken(t *testing.T) {
+	store := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Request has expired", http.StatusForbidden)
+	}))
+	t.Cleanup(store.Close)
+	gl := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/jobs/1/artifacts") {
+			http.Redirect(w, r, store.URL+"/bucket/a.zip?X-Amz-Signature=x", http.StatusFound)
+			return
+		}
+		http.Error(w, `{"message":"403 Forbidden"}`, http.StatusForbidden)
+	}))
+	t.Cleanup(gl.Close)
+	c, err := gitlab.New(gitlab.Options{BaseURL: gl.URL + "/api/v4", Credential: gitlab.Credential{Kind: gitlab.JobToken, Token: "glcbt-dropped"},
+		MinWait: time.Millisecond, MaxWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]gitlab.AuthKind{"jobs/1/artifacts": gitlab.NoAuth, "jobs/2/artifacts": gitlab.JobToken} {
+		err := c.Do(t.Context(), gitlab.Unit{Method: "GET", URL: c.URL(path, nil), Handle: func(*http.Response) error { return nil }})
+		var ae *gitlab.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusForbidden || ae.Credential != want {
+			t.Errorf("%s: %v, want a 403 that sent %s", path, err, want)
+		}
 	}
 }
