@@ -202,3 +202,27 @@ func TestOneFileThatIsABombIsRefused(t *testing.T) {
 		t.Errorf("%d %s", code, body)
 	}
 }
+
+// TestArchiveIsAskedForAsStored: the service asks GitLab (and object
+// storage) for the archive's bytes as stored, never for gzip that net/http
+// would inflate on the way: Content-Length, ranges and the SHA-256 ETag
+// must describe what the caller gets.
+func TestArchiveIsAskedForAsStored(t *testing.T) {
+	s, svc := setup{profile: eeFree180}.start(t)
+	if code, body := get(t, svc.URL+"/api/v4/projects/42/pipelines/7001/artifacts?job=build", deployToken); code != http.StatusOK {
+		t.Fatalf("%d %s", code, body)
+	}
+	n := 0
+	for _, r := range s.gl.Requests() {
+		if r.Route != gitlabtest.RouteRunnerArtifacts && r.Route != gitlabtest.RouteObject {
+			continue
+		}
+		n++
+		if got := r.Header.Get("Accept-Encoding"); got != "identity" {
+			t.Errorf("%s %s asked with Accept-Encoding %q", r.Route, r.Header.Get("Range"), got)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no archive request reached GitLab")
+	}
+}

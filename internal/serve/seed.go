@@ -128,6 +128,10 @@ func (s *Service) proxy(w http.ResponseWriter, r *http.Request, c caller, target
 		}
 	}
 	req.Header.Set("JOB-TOKEN", c.token)
+	// The archive's bytes as stored: left to itself net/http would ask for
+	// gzip and inflate it on the way, so that Content-Length, ranges and
+	// the SHA-256 ETag would no longer describe what the caller gets.
+	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Set("User-Agent", "pipeline-artifacts/"+gitlab.Version)
 	resp, err := s.anon.HTTPClient().Do(req)
 	if err != nil {
