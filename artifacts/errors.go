@@ -48,6 +48,12 @@ type refusedError struct {
 }
 
 func (e *refusedError) Error() string {
+	if e.api.Foreign {
+		// No token goes to another origin: the URL GitLab gave was refused.
+		return fmt.Sprintf("the object store refused the URL GitLab gave for the archive (%s): %d %s — "+
+			"a signed URL that expired or a store that refuses the request answers so; no token is sent there",
+			e.api.URL, e.api.StatusCode, http.StatusText(e.api.StatusCode))
+	}
 	who := "the " + e.api.Credential.String()
 	if e.api.Credential == gitlab.NoAuth {
 		who = "a request without a token"

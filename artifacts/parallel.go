@@ -116,7 +116,7 @@ func (t *transfer) fetchChunk(ctx context.Context, ck *chunk, buf []byte) error 
 		u := t.chunkUnit(ck, store, buf)
 		err := t.doResumable(ctx, u, func() int64 { return ck.off })
 		if err == nil || refresh == maxRefresh || !t.refusedByStore(store, err) {
-			return t.chunkError(store, err)
+			return err
 		}
 		t.debugf("the object store refused the URL for %s (%v); asking GitLab for a new one", t.o.Job, err)
 		if err := t.refreshStore(ctx, store); err != nil {
@@ -180,15 +180,6 @@ func (t *transfer) handleChunk(ck *chunk, resp *http.Response, buf []byte) error
 // 400. GitLab hands out a fresh one on the next request.
 func (t *transfer) refusedByStore(store *url.URL, err error) bool {
 	return !gitlab.SameOrigin(store, t.src) && gitlab.IsStatus(err, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden)
-}
-
-// chunkError makes an object store's refusal say that no token was sent.
-func (t *transfer) chunkError(store *url.URL, err error) error {
-	var ae *gitlab.APIError
-	if errors.As(err, &ae) && !gitlab.SameOrigin(store, t.src) {
-		ae.Credential = gitlab.NoAuth
-	}
-	return err
 }
 
 // refreshStore asks GitLab again for the redirect; workers that saw the same

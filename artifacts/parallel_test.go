@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
@@ -176,4 +177,21 @@ func TestSplitChunksCoversTheFileExactly(t *testing.T) {
 			t.Errorf("size %d: chunks end at %d", size, next)
 		}
 	}
+}
+
+// TestAChunkTheStoreRefusesNamesNoToken: an object store that keeps
+// refusing the signed URL never saw the job token (the client sends none to
+// another origin), so the error must not say the token was refused.
+func TestAChunkTheStoreRefusesNamesNoToken(t *testing.T) {
+	f := newFixture(t, randomBytes(bigSize), redirected())
+	onObjectRequest(f, 2, func() { f.store.FailNext(gitlabtest.RouteObject, 1000, http.StatusForbidden) })
+	o := f.parallelOptions()
+	_, err := f.download(t, o)
+	if err == nil {
+		t.Fatal("the download succeeded against a store that refuses every chunk")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "object store refused") || strings.Contains(msg, "CI_JOB_TOKEN") {
+		t.Errorf("error %q, want the object store's refusal, naming no token", msg)
+	}
+	mustHoldOnly(t, f.dir)
 }

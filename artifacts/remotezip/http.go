@@ -236,19 +236,10 @@ func (s *HTTPSource) fetch(ctx context.Context, w io.Writer, off, n int64) error
 		err := r.run(ctx, store)
 		foreign := !gitlab.SameOrigin(store, s.src)
 		if err == nil || refresh == maxRefresh || !foreign || !gitlab.IsStatus(err, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden) {
-			return explainStore(err, foreign)
+			return err
 		}
 		s.setStore(s.src) // GitLab answers with a redirect to a fresh URL
 	}
-}
-
-// explainStore makes an object store's refusal say that no token was sent.
-func explainStore(err error, foreign bool) error {
-	var ae *gitlab.APIError
-	if foreign && errors.As(err, &ae) {
-		ae.Credential = gitlab.NoAuth
-	}
-	return err
 }
 
 func (s *HTTPSource) setStore(u *url.URL) {

@@ -21,6 +21,9 @@ type APIError struct {
 	StatusCode int
 	Message    string // GitLab's "message"/"error", shortened
 	Credential AuthKind
+	// Foreign is set when another origin than GitLab answered: the object
+	// store GitLab redirected to, or whose URL it gave.
+	Foreign bool
 }
 
 // Error reads like "GET <url>: 404 Not Found: 404 Project Not Found (sent job
@@ -67,14 +70,15 @@ func (c *Client) sent(req *http.Request) AuthKind {
 
 // newAPIError reads a short diagnostic from resp's body; it never includes
 // the request's headers or query (which could hold a signed URL).
-func newAPIError(resp *http.Response, cred AuthKind) *APIError {
+func (c *Client) newAPIError(resp *http.Response) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return &APIError{
 		Method:     resp.Request.Method,
 		URL:        redact(resp.Request.URL),
 		StatusCode: resp.StatusCode,
 		Message:    apiMessage(body),
-		Credential: cred,
+		Credential: c.sent(resp.Request),
+		Foreign:    !SameOrigin(resp.Request.URL, c.base),
 	}
 }
 

@@ -224,7 +224,7 @@ func (c *Client) Do(ctx context.Context, u Unit) error {
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		defer resp.Body.Close()
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return newAPIError(resp, c.sent(resp.Request))
+			return c.newAPIError(resp)
 		}
 		return u.Handle(resp)
 	})
