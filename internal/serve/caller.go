@@ -61,6 +61,10 @@ func (s *Service) whoami(ctx context.Context, token string) (caller, error) {
 	}
 	s.metrics.cacheMisses.WithLabelValues("token").Inc()
 	v, err, _ := s.tokens.flight.Do(string(key[:]), func() (any, error) {
+		// A check that ended since the miss above has filled the cache.
+		if a, ok := s.tokens.lru.Get(key); ok {
+			return a.c, a.err
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
 		c, err := s.currentJob(ctx, token)

@@ -97,6 +97,10 @@ func (s *Service) family(ctx context.Context, t hooks.Target, sources []hooks.So
 	}
 	s.metrics.cacheMisses.WithLabelValues("family").Inc()
 	v, _, _ := s.families.flight.Do(fmt.Sprint(k), func() (any, error) {
+		// A resolution that ended since the miss above has filled the cache.
+		if res, ok := s.families.lru.Get(k); ok {
+			return res, nil
+		}
 		res := hooks.Resolve(context.WithoutCancel(ctx), t, nil, sources, nil)
 		if res.APIErr == nil {
 			s.families.lru.Add(k, res)

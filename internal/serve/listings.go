@@ -78,6 +78,11 @@ func (l lister) list(ctx context.Context, k listingKey) ([]gitlab.Job, error) {
 	}
 	l.s.metrics.cacheMisses.WithLabelValues("pipeline").Inc()
 	v, err, shared := lc.flight.Do(k.String(), func() (any, error) {
+		// A flight that ended between the miss above and this one has
+		// filled the cache: take its listing rather than list again.
+		if jobs, ok := lc.lru.Get(k); ok {
+			return jobs, nil
+		}
 		// The listing outlives the first asker: others wait for it too.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.s.cfg.ResolveTimeout)
 		defer cancel()
