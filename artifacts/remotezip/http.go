@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,8 +52,7 @@ type HTTPSource struct {
 	etag, modified string // pinned by the first answer
 	tail           []byte // the archive's last bytes, from the first answer
 
-	mu    sync.Mutex
-	store *url.URL // src after a redirect
+	store atomic.Pointer[url.URL] // src after a redirect
 
 	requests, received atomic.Int64
 }
@@ -90,7 +88,8 @@ func NewHTTPWith(ctx context.Context, do Doer, rawURL string, o HTTPOptions) (*H
 	if o.StallTimeout <= 0 {
 		o.StallTimeout = DefaultStallTimeout
 	}
-	s := &HTTPSource{do: do, src: u, header: o.Header.Clone(), store: u, stall: o.StallTimeout}
+	s := &HTTPSource{do: do, src: u, header: o.Header.Clone(), stall: o.StallTimeout}
+	s.setStore(u)
 	rng := fmt.Sprintf("bytes=-%d", tailSize)
 	err = do.Do(ctx, gitlab.Unit{
 		Method: http.MethodGet, URL: rawURL,
@@ -242,17 +241,9 @@ func (s *HTTPSource) fetch(ctx context.Context, w io.Writer, off, n int64) error
 	}
 }
 
-func (s *HTTPSource) setStore(u *url.URL) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.store = u
-}
+func (s *HTTPSource) setStore(u *url.URL) { s.store.Store(u) }
 
-func (s *HTTPSource) currentStore() *url.URL {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.store
-}
+func (s *HTTPSource) currentStore() *url.URL { return s.store.Load() }
 
 // changed reports whether an answer's validator differs from the pinned one.
 func (s *HTTPSource) changed(h http.Header) bool {
