@@ -13,8 +13,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	code := cli.Main(ctx, os.Args, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	// The notification is never stopped: stopping it would restore the
+	// default action, and a SIGTERM landing between that and os.Exit would
+	// kill a stage that had finished, so the runner would see a signal
+	// instead of the stage's status.
+	ctx, _ := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	os.Exit(cli.Main(ctx, os.Args, os.Stdout, os.Stderr))
 }
