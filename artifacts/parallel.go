@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/httprange"
 )
 
 // errRangesRefused: a chunk request got the whole body (the server ignored
@@ -134,7 +135,7 @@ func (t *transfer) chunkUnit(ck *chunk, store *url.URL, buf []byte) gitlab.Unit 
 				gitlab.DropCredentials(req.Header) // a presigned URL is its own credential
 			}
 			req.Header.Set("Accept-Encoding", "identity")
-			req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", ck.off, ck.end-1))
+			req.Header.Set("Range", httprange.Span(ck.off, ck.end-1))
 			req.Header.Set("If-Range", t.validator)
 			return nil
 		},
@@ -149,14 +150,14 @@ func (t *transfer) handleChunk(ck *chunk, resp *http.Response, buf []byte) error
 	if err := checkEncoding(resp); err != nil {
 		return err
 	}
-	cr, err := parseContentRange(resp.Header.Get("Content-Range"))
-	if err == nil && cr.start != ck.off {
-		err = fmt.Errorf("asked for byte %d, the server sent from byte %d", ck.off, cr.start)
+	cr, err := httprange.Parse(resp.Header.Get("Content-Range"))
+	if err == nil {
+		err = cr.StartsAt(ck.off)
 	}
 	if err != nil {
 		return err
 	}
-	if err := t.sameVersion(resp.Header, cr.total); err != nil {
+	if err := t.sameVersion(resp.Header, cr.Total); err != nil {
 		// Chunks of two archives must never meet in one file: start over
 		// with one stream, which learns the archive afresh.
 		t.debugf("%v", err)
@@ -194,7 +195,7 @@ func (t *transfer) refreshStore(ctx context.Context, stale *url.URL) error {
 		Method: http.MethodGet, URL: t.o.URL, Attempts: &t.attempts,
 		Prepare: func(req *http.Request) error {
 			req.Header.Set("Accept-Encoding", "identity")
-			req.Header.Set("Range", "bytes=0-0")
+			req.Header.Set("Range", httprange.Span(0, 0))
 			return nil
 		},
 		Handle: func(resp *http.Response) error {

@@ -97,21 +97,3 @@ func TestProgressPrintsNothingBeforeTheFirstByte(t *testing.T) {
 		t.Errorf("printed %q while nothing arrived", got)
 	}
 }
-
-func TestParseContentRange(t *testing.T) {
-	good := map[string]contentRange{
-		"bytes 0-0/1":     {0, 0, 1},
-		"bytes 10-99/100": {10, 99, 100},
-		"bytes 5-9/*":     {5, 9, -1},
-	}
-	for in, want := range good {
-		if got, err := parseContentRange(in); err != nil || got != want {
-			t.Errorf("parseContentRange(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "bytes */100", "bytes 9-5/100", "bytes 0-100/100", "items 0-1/2", "bytes -1-5/10", "bytes 0-1"} {
-		if _, err := parseContentRange(in); err == nil {
-			t.Errorf("parseContentRange(%q) accepted", in)
-		}
-	}
-}

@@ -7,12 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/httprange"
 )
 
 // tailSize is what the first request asks for: the end-of-central-directory
@@ -90,7 +90,7 @@ func NewHTTPWith(ctx context.Context, do Doer, rawURL string, o HTTPOptions) (*H
 	}
 	s := &HTTPSource{do: do, src: u, header: o.Header.Clone(), stall: o.StallTimeout}
 	s.setStore(u)
-	rng := fmt.Sprintf("bytes=-%d", tailSize)
+	rng := httprange.Suffix(tailSize)
 	err = do.Do(ctx, gitlab.Unit{
 		Method: http.MethodGet, URL: rawURL,
 		Prepare: func(req *http.Request) error { s.prepare(req, rng, false); return nil },
@@ -171,19 +171,19 @@ func (s *HTTPSource) tailStart(resp *http.Response) (int64, error) {
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		v := resp.Header.Get("Content-Range")
-		cr, err := parseContentRange(v)
+		cr, err := httprange.Parse(v)
 		switch {
 		case err != nil && strings.HasSuffix(v, "/0"): // net/http's answer for an empty file
 			return 0, stop(formatError("the archive is empty"))
 		case err != nil:
 			return 0, stop(err)
-		case cr.total < 0:
+		case cr.Total < 0:
 			return 0, stop(fmt.Errorf("the server did not say the archive's length (Content-Range %q)", v))
-		case cr.end != cr.total-1 || cr.end-cr.start+1 > tailSize:
+		case cr.End != cr.Total-1 || cr.Len() > tailSize:
 			return 0, stop(fmt.Errorf("GET %s: asked for the last %d bytes, the server sent %q: %w", gitlab.Redact(resp.Request.URL), tailSize, v, ErrNoRanges))
 		}
-		s.size = cr.total
-		return cr.start, nil
+		s.size = cr.Total
+		return cr.Start, nil
 	case http.StatusOK:
 		if resp.ContentLength < 0 || resp.ContentLength > tailSize {
 			return 0, stop(fmt.Errorf("GET %s: %w", gitlab.Redact(resp.Request.URL), ErrNoRanges))
@@ -273,7 +273,7 @@ func (r *rangeRead) run(ctx context.Context, store *url.URL) error {
 	u := gitlab.Unit{
 		Method: http.MethodGet, URL: store.String(),
 		Prepare: func(req *http.Request) error {
-			r.s.prepare(req, fmt.Sprintf("bytes=%d-%d", r.off+r.done, r.off+r.n-1), anonymous)
+			r.s.prepare(req, httprange.Span(r.off+r.done, r.off+r.n-1), anonymous)
 			return nil
 		},
 		Handle: r.handle,
@@ -360,40 +360,17 @@ func (s *HTTPSource) checkPartial(resp *http.Response, start int64) (int64, erro
 		return 0, err
 	}
 	v := resp.Header.Get("Content-Range")
-	cr, err := parseContentRange(v)
+	cr, err := httprange.Parse(v)
 	switch {
 	case err != nil:
 		return 0, stop(fmt.Errorf("GET %s: %w", where, err))
-	case cr.total != s.size:
-		return 0, stop(fmt.Errorf("GET %s: %w (length %d, was %d)", where, ErrChanged, cr.total, s.size))
+	case cr.Total != s.size:
+		return 0, stop(fmt.Errorf("GET %s: %w (length %d, was %d)", where, ErrChanged, cr.Total, s.size))
 	case s.changed(resp.Header):
 		return 0, stop(fmt.Errorf("GET %s: %w (the validator changed)", where, ErrChanged))
-	case cr.start != start:
-		return 0, stop(fmt.Errorf("GET %s: asked for byte %d, the server sent from byte %d", where, start, cr.start))
 	}
-	return cr.end, nil
-}
-
-type contentRange struct{ start, end, total int64 } // total -1 for "*"
-
-// parseContentRange reads "bytes first-last/total" (RFC 9110 §14.4).
-func parseContentRange(v string) (contentRange, error) {
-	bad := fmt.Errorf("malformed Content-Range %q", v)
-	spec, ok := strings.CutPrefix(v, "bytes ")
-	rng, tot, ok2 := strings.Cut(spec, "/")
-	first, last, ok3 := strings.Cut(rng, "-")
-	if !ok || !ok2 || !ok3 {
-		return contentRange{}, bad
+	if err := cr.StartsAt(start); err != nil {
+		return 0, stop(fmt.Errorf("GET %s: %w", where, err))
 	}
-	cr := contentRange{total: -1}
-	var err1, err2, err3 error
-	cr.start, err1 = strconv.ParseInt(first, 10, 64)
-	cr.end, err2 = strconv.ParseInt(last, 10, 64)
-	if tot != "*" {
-		cr.total, err3 = strconv.ParseInt(tot, 10, 64)
-	}
-	if errors.Join(err1, err2, err3) != nil || cr.start < 0 || cr.end < cr.start || (cr.total >= 0 && cr.end >= cr.total) {
-		return contentRange{}, bad
-	}
-	return cr, nil
+	return cr.End, nil
 }

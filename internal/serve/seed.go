@@ -12,6 +12,7 @@ import (
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/hooks"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/httprange"
 )
 
 // archiveWriteTimeout is how long one archive may take to stream to the
@@ -139,6 +140,10 @@ func (s *Service) proxy(w http.ResponseWriter, r *http.Request, c caller, target
 		return
 	}
 	defer resp.Body.Close()
+	if err := checkPartial(resp, req.Header.Get("Range")); err != nil {
+		s.upstreamFailed(w, c, err)
+		return
+	}
 	for _, h := range copiedBack {
 		if v := resp.Header.Get(h); v != "" {
 			w.Header().Set(h, v)
@@ -152,6 +157,20 @@ func (s *Service) proxy(w http.ResponseWriter, r *http.Request, c caller, target
 	if _, err := io.Copy(w, resp.Body); err != nil {
 		s.warn(c.token, c.JobID, "streaming artifacts: "+err.Error())
 	}
+}
+
+// checkPartial refuses a 206 whose Content-Range is malformed or other
+// than the one range the caller asked for, before a byte of it reaches the
+// caller (a multipart answer to a list of ranges carries none, and passes).
+func checkPartial(resp *http.Response, rangeHeader string) error {
+	v := resp.Header.Get("Content-Range")
+	if resp.StatusCode != http.StatusPartialContent || v == "" {
+		return nil
+	}
+	if _, err := httprange.Answers(v, rangeHeader); err != nil {
+		return fmt.Errorf("GET %s: %w", gitlab.Redact(resp.Request.URL), err)
+	}
+	return nil
 }
 
 // statusFor passes GitLab's answer through, except that its server errors
