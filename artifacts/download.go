@@ -21,9 +21,7 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts/extract"
@@ -190,10 +188,6 @@ func Download(ctx context.Context, c Doer, o Options) (*Result, error) {
 	return res, nil
 }
 
-// hexDigest is compiled on first use: every stage of the one binary would
-// pay for it at start-up.
-var hexDigest = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{64}$`) })
-
 func (o Options) withDefaults() (Options, error) {
 	var errs []error
 	if _, err := url.Parse(o.URL); err != nil || !strings.HasPrefix(o.URL, "http") {
@@ -205,7 +199,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Output == "-" && o.Stdout == nil {
 		errs = append(errs, errors.New("output - needs a writer for stdout"))
 	}
-	if o.SHA256 != "" && !hexDigest().MatchString(o.SHA256) {
+	if o.SHA256 != "" && !IsSHA256Hex(o.SHA256) {
 		errs = append(errs, errors.New("the expected SHA-256 must be 64 hexadecimal digits"))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -14,11 +14,19 @@ import (
 // DefaultFormat is the format Render uses for "".
 const DefaultFormat = "sh"
 
-// lineFormats render one variable as one line (without the newline).
-var lineFormats = map[string]func(name, value string) (string, error){
-	"sh":         shLine,
-	"dotenv":     dotenvLine,
-	"powershell": powershellLine,
+// lineFormat renders one variable as one line (without the newline) in
+// format, nil for a format that is not line by line. A switch, not a map
+// built at every process's start.
+func lineFormat(format string) func(name, value string) (string, error) {
+	switch format {
+	case "sh":
+		return shLine
+	case "dotenv":
+		return dotenvLine
+	case "powershell":
+		return powershellLine
+	}
+	return nil
 }
 
 // Formats lists the formats Render accepts, the default first.
@@ -61,7 +69,7 @@ func render(format string, vars map[string]string) (string, error) {
 	if format == "json" {
 		return renderJSON(vars)
 	}
-	return renderLines(vars, lineFormats[format])
+	return renderLines(vars, lineFormat(format))
 }
 
 func checkVars(vars map[string]string) error {

@@ -130,7 +130,7 @@ func zipKind(zf *zip.File) (kind, error) {
 	switch {
 	case zf.Flags&0x1 != 0:
 		return 0, refuse(zf.Name, "encrypted entries are not supported")
-	case !zipMethods[zf.Method]:
+	case !zipMethod(zf.Method):
 		return 0, refuse(zf.Name, "unsupported compression method %d", zf.Method)
 	}
 	switch m := zf.Mode(); {
@@ -228,7 +228,13 @@ const (
 	zipXz    = 95
 )
 
-var zipMethods = map[uint16]bool{zip.Store: true, zip.Deflate: true, zipBzip2: true, zipZstd: true, zipXz: true}
+func zipMethod(m uint16) bool {
+	switch m {
+	case zip.Store, zip.Deflate, zipBzip2, zipZstd, zipXz:
+		return true
+	}
+	return false
+}
 
 func registerDecompressors(zr *zip.Reader) {
 	for method, c := range map[uint16]*codec{zipBzip2: bzip2Codec, zipZstd: zstdCodec, zipXz: xzCodec} {

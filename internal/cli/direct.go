@@ -10,10 +10,22 @@ import (
 	ucli "github.com/urfave/cli/v2"
 )
 
-// stageCommands are the custom-executor stages, which the runner starts
-// several times a job with nothing but positional arguments.
-var stageCommands = map[string]func(streams) *ucli.Command{
-	"config": configCommand, "prepare": prepareCommand, "run": runCommand, "cleanup": cleanupCommand,
+// stageByName returns the custom-executor stage called name, which the
+// runner starts several times a job with nothing but positional arguments,
+// or nil. A switch, not a map: a map would be built at every process's
+// start, stage or not.
+func stageByName(name string) func(streams) *ucli.Command {
+	switch name {
+	case "config":
+		return configCommand
+	case "prepare":
+		return prepareCommand
+	case "run":
+		return runCommand
+	case "cleanup":
+		return cleanupCommand
+	}
+	return nil
 }
 
 // runStageDirectly runs a stage invoked the way the runner invokes it,
@@ -22,10 +34,10 @@ var stageCommands = map[string]func(streams) *ucli.Command{
 // than a trivial script takes to run, and a job pays it at every stage. It
 // reports false, having done nothing, for anything else.
 func runStageDirectly(ctx context.Context, args []string, stdout, stderr io.Writer) (ran bool, err error) {
-	if len(args) < 2 || stageCommands[args[1]] == nil {
+	if len(args) < 2 || stageByName(args[1]) == nil {
 		return false, nil
 	}
-	cmd := stageCommands[args[1]](streams{stdout: stdout, stderr: stderr, environ: os.Environ})
+	cmd := stageByName(args[1])(streams{stdout: stdout, stderr: stderr, environ: os.Environ})
 	return runDirectly(ctx, cmd, args, stdout, stderr)
 }
 

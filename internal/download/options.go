@@ -10,9 +10,7 @@ package download
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts"
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab"
@@ -80,10 +78,6 @@ func (o *Options) project() string {
 
 func (o *Options) remote() bool { return o.Pipeline != 0 || o.SHA != "" }
 
-// hexDigest compiles on first use: every stage of every job starts this
-// binary, and most never validate a digest.
-var hexDigest = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{64}$`) })
-
 // validate checks what no request can fix.
 func (o *Options) validate(listing bool) error {
 	var errs []error
@@ -116,7 +110,7 @@ func (o *Options) validate(listing bool) error {
 
 func (o *Options) validateOutput() error {
 	var errs []error
-	if o.SHA256 != "" && !hexDigest().MatchString(o.SHA256) {
+	if o.SHA256 != "" && !artifacts.IsSHA256Hex(o.SHA256) {
 		errs = append(errs, errors.New("--sha256 wants 64 hexadecimal digits"))
 	}
 	if o.Path != "" {

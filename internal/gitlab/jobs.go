@@ -35,8 +35,14 @@ func (c *Client) ProjectJob(ctx context.Context, projectID string, jobID int64) 
 // more gets one clear error, not an exhausted memory.
 const MaxJSONBody = 64 << 20
 
-// errBodyTooLarge is returned once a JSON answer passes MaxJSONBody.
-var errBodyTooLarge = fmt.Errorf("answer larger than %d MiB", MaxJSONBody>>20)
+// errBodyTooLarge is returned once a JSON answer passes MaxJSONBody. A
+// type of its own, so that its message is written only when it is read,
+// not at every process's start.
+var errBodyTooLarge error = bodyTooLarge{}
+
+type bodyTooLarge struct{}
+
+func (bodyTooLarge) Error() string { return fmt.Sprintf("answer larger than %d MiB", MaxJSONBody>>20) }
 
 // getJSON fetches rawURL and decodes it; decoding is part of the retried
 // attempt, so a body cut halfway is fetched again.

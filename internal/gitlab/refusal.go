@@ -72,24 +72,32 @@ const (
 	msgRecordNotFound = "404 Not found"
 )
 
-var refusalMessages = map[Refusal]string{
-	RefusalUnknown:          "GitLab refused the request",
-	RefusalTierJobToken:     "the project's artifacts API ignores the job token on this GitLab (EE without Premium answers 404 Project Not Found); use ARTIFACT_URL_* (the runner route /jobs/<id>/artifacts), which takes it on every tier",
-	RefusalJobTokenIgnored:  "this GitLab version does not take the job token on this route (it answered as to an anonymous caller: 404 Project Not Found); an admin read_api token can list it",
-	RefusalArtifactsAccess:  "403 Forbidden on the artifacts API: artifacts:access restricts this job's artifacts, or (for another project) a job-token allowlist or policy refuses this one; GitLab does not say which",
-	RefusalPolicy:           "403 Forbidden: the job token may not read this job (another project whose job-token allowlist or fine-grained permissions exclude this one)",
-	RefusalTokenExpired:     "401 Unauthorized: the job token is not valid (a job token works only while its job runs, or the token is unknown)",
-	RefusalBadToken:         "401 Unauthorized: the access token is missing, unknown, expired or revoked",
-	RefusalProjectHidden:    "404 Project Not Found: the project does not exist or this token may not see it",
-	RefusalArtifactsExpired: "404: the job's artifacts have expired; GitLab no longer serves single files of them (the whole archive may still download until it is deleted)",
-	RefusalReportsOnly:      "404: the job has only artifacts:reports files, which are not downloadable unless also listed in artifacts:paths",
-	RefusalMissing:          "404: no such archive, job or file (not uploaded yet, expired and deleted, or never made; GitLab does not say which)",
-}
-
-// String is the kind's one-line message.
+// String is the kind's one-line message. A switch, not a map: a map
+// would be built at every process's start.
 func (r Refusal) String() string {
-	if m, ok := refusalMessages[r]; ok {
-		return m
+	switch r {
+	case RefusalUnknown:
+		return "GitLab refused the request"
+	case RefusalTierJobToken:
+		return "the project's artifacts API ignores the job token on this GitLab (EE without Premium answers 404 Project Not Found); use ARTIFACT_URL_* (the runner route /jobs/<id>/artifacts), which takes it on every tier"
+	case RefusalJobTokenIgnored:
+		return "this GitLab version does not take the job token on this route (it answered as to an anonymous caller: 404 Project Not Found); an admin read_api token can list it"
+	case RefusalArtifactsAccess:
+		return "403 Forbidden on the artifacts API: artifacts:access restricts this job's artifacts, or (for another project) a job-token allowlist or policy refuses this one; GitLab does not say which"
+	case RefusalPolicy:
+		return "403 Forbidden: the job token may not read this job (another project whose job-token allowlist or fine-grained permissions exclude this one)"
+	case RefusalTokenExpired:
+		return "401 Unauthorized: the job token is not valid (a job token works only while its job runs, or the token is unknown)"
+	case RefusalBadToken:
+		return "401 Unauthorized: the access token is missing, unknown, expired or revoked"
+	case RefusalProjectHidden:
+		return "404 Project Not Found: the project does not exist or this token may not see it"
+	case RefusalArtifactsExpired:
+		return "404: the job's artifacts have expired; GitLab no longer serves single files of them (the whole archive may still download until it is deleted)"
+	case RefusalReportsOnly:
+		return "404: the job has only artifacts:reports files, which are not downloadable unless also listed in artifacts:paths"
+	case RefusalMissing:
+		return "404: no such archive, job or file (not uploaded yet, expired and deleted, or never made; GitLab does not say which)"
 	}
 	return "not refused"
 }

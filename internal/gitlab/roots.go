@@ -20,7 +20,13 @@ import (
 // none), and the bundle is parsed only when the system pool is empty.
 // x509.SetFallbackRoots itself ignores the fallback where a platform
 // verifier (macOS, Windows) or a non-empty system pool exists.
-var fallbackRoots = sync.OnceFunc(func() {
+func fallbackRoots() { fallbackOnce.Do(setFallbackRoots) }
+
+// fallbackOnce is a plain sync.Once, not sync.OnceFunc: that would build
+// its closure at every process's start.
+var fallbackOnce sync.Once
+
+func setFallbackRoots() {
 	if pool, err := x509.SystemCertPool(); err == nil && !emptyPool(pool) {
 		return
 	}
@@ -37,7 +43,7 @@ var fallbackRoots = sync.OnceFunc(func() {
 		}
 	}
 	x509.SetFallbackRoots(p)
-})
+}
 
 // emptyPool tells a pool without a single certificate. On Linux and the BSDs
 // the system pool is the parsed bundle file, so an empty one means no file
