@@ -40,6 +40,8 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "the file to write")
 	smoke := flag.Bool("smoke", false, "tiny sizes and few repetitions, to check that every benchmark runs and "+
 		"reports (about a minute; the figures mean nothing, and the file says so)")
+	only := flag.String("only", "", "\"stages\": run only bench/stages and regenerate only its sections (start-up, "+
+		"resolve and config, the listing cache) in -out, keeping the other sections of the file as they are")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench/report: ")
@@ -51,12 +53,22 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *only != "" && *only != "stages" {
+		log.Fatalf("-only takes \"stages\", not %q", *only)
+	}
 	s := session{started: time.Now(), machine: figures.ReadMachine(), runs: *runs, smoke: *smoke}
+	if *only != "" {
+		old, err := os.ReadFile(*out)
+		if err != nil {
+			log.Fatalf("-only regenerates sections of an existing %s: %v", *out, err)
+		}
+		s.kept = keptSections(string(old))
+	}
 	p := fullSize
 	if *smoke {
 		p = smokeSize
 	}
-	s.res = runAll(ctx, *runs, p)
+	s.res = runAll(ctx, *runs, p, *only != "")
 	s.took = time.Since(s.started)
 	if ctx.Err() != nil {
 		stop()
@@ -85,6 +97,7 @@ type session struct {
 	runs    int
 	smoke   bool
 	res     figures.Result
+	kept    map[string]string // with -only: the sections not run, by title, as the file had them
 }
 
 // sizes are the extra arguments of each benchmark program: none for the
@@ -111,7 +124,7 @@ var (
 
 // runAll builds the benchmark programs and runs every benchmark runs
 // times; a benchmark that fails is recorded, and the others go on.
-func runAll(ctx context.Context, runs int, p sizes) figures.Result {
+func runAll(ctx context.Context, runs int, p sizes, stagesOnly bool) figures.Result {
 	var c collector
 	work, err := os.MkdirTemp("", "bench-report-")
 	if err != nil {
@@ -139,6 +152,16 @@ func runAll(ctx context.Context, runs int, p sizes) figures.Result {
 		return c.res
 	}
 	n := fmt.Sprint(runs)
+	if stagesOnly {
+		for i := range runs {
+			if ctx.Err() != nil {
+				break
+			}
+			log.Printf("run %d of %d: bench/stages…", i+1, runs)
+			c.add(ctx, bin("stages"), append([]string{"-json"}, p.stages...)...)
+		}
+		return c.result()
+	}
 	if _, err := exec.LookPath("curl"); err != nil {
 		c.res.Skip(curlSkipped, "skipped: curl is not installed (apt-get install -y curl)")
 	} else {

@@ -19,11 +19,6 @@ func runStageText(w io.Writer, r *figures.Result) {
 		}
 		m[key] = f.Median()
 	}
-	const target = 1.20
-	verdict := "within"
-	if m["run.floorratio"] > target {
-		verdict = "over"
-	}
 	extra, more := m["run.run"]-m["run.floor"], "more"
 	if extra < 0 {
 		extra, more = -extra, "less"
@@ -34,15 +29,37 @@ func runStageText(w io.Writer, r *figures.Result) {
 		"bash to start. The floor is exactly that: a Go program that only runs bash on the script, waits and "+
 		"passes the exit status on. It takes %.2f ms here; for scale, bash alone takes %.2f ms, an empty Go "+
 		"program %.2f ms and exec of `true` %.2f ms.\n\n"+
-		"`run` takes %.2f ms: **%.2f× the floor**, %s the goal of ≤ %.2f×. That is %.2f ms %s than the floor "+
-		"per stage, %.1f–%.1f ms per job.\n\n"+
+		"`run` takes %.2f ms: %.2f× the floor, %.2f ms %s than the floor per stage, %.1f–%.1f ms per job. "+
+		"There is no target for it: %s\n\n"+
 		"Where `run`'s time goes (medians): the binary starting, parsing its flags and exiting without running "+
 		"anything takes %.2f ms, of which %.2f ms is package initialisation; the rest beyond bash itself "+
 		"(fork/exec of bash from Go, signal handling, the exit code) %s.\n",
 		m["run.floor"], m["run.bash"], m["run.emptygo"], m["run.true"],
-		m["run.run"], m["run.floorratio"], verdict, target, extra, more, 4*extra, 9*extra,
+		m["run.run"], m["run.floorratio"], extra, more, 4*extra, 9*extra, whyNoRunTarget,
 		m["run.startup"], m["run.init"], rest(m["run.rest"]))
 	floorsText(w, r, m["run.floor"], m["run.run"])
+	initText(w, r)
+}
+
+// whyNoRunTarget is why the run stage's figures carry no target (issue 16).
+const whyNoRunTarget = "with the real gitlab-runner 17.9.3 running the same three-job pipeline on this machine, each job " +
+	"took 0.28–0.44 s under our custom executor (sibling resolution included) against 0.67–0.96 s under the " +
+	"runner's own shell executor, so a stage's start-up is not what a user feels; the decision is one binary " +
+	"(admins install one file) with the Prometheus Go client kept (the one gitlab-runner and Workhorse use)."
+
+// initText is the GODEBUG=inittrace=1 line for our packages.
+func initText(w io.Writer, r *figures.Result) {
+	n, ok1 := r.Get("run.init.ours")
+	d, ok2 := r.Get("run.init.oursms")
+	all, ok3 := r.Get("run.init")
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	fmt.Fprintf(w, "\nPackage initialisation of ours (`GODEBUG=inittrace=1 pipeline-artifacts var-name x`; every "+
+		"command of the one binary runs the same initialisation): **%.0f of our packages** do work at init, "+
+		"%.3f ms of the binary's %.2f ms (medians). No regular expression, map or closure of ours is built before "+
+		"a stage asks for it; the rest is the standard library and the linked modules (the costliest are in the "+
+		"notes at the end).\n", n.Median(), d.Median(), all.Median())
 }
 
 // floorsText says what linking alone costs every stage: the floor wrapper

@@ -19,9 +19,13 @@ import (
 // configJobs is the pipeline size of the config stage's figures.
 const configJobs = 100
 
-// A cache hit must make config no slower than the payload-only path.
-// Medians of 30 runs on 2 cores move by a few percent between runs.
-const cacheHitNoise = 1.05
+// What a cache hit can reach on this machine is the payload-only path that
+// writes the same output (all siblings declared), measured in the same
+// run: a hit does that work plus reading one cache file. cacheHitAllowed
+// is the room for that read and for the noise of medians of 30 runs on 2
+// shared cores. Against the payload-only path with 3 siblings, which
+// writes a 33rd of the output, the ratio is for information.
+const cacheHitAllowed = 1.10
 
 // stageJob is one job as the runner hands it to the stage executables:
 // its per-job directory (TMPDIR, also the working directory) and the
@@ -183,8 +187,8 @@ func (b *bench) reportConfig(api, payload, payloadFull, hit time.Duration) {
 	b.addMS(figures.SectionResolve, "config.api", fmt.Sprintf("config, %d-job pipeline, loopback, the job token lists it, cache off", configJobs)+n, api)
 	b.addMS(figures.SectionResolve, "config.payload", "config, payload only (3 declared dependencies, no job token, no API call)"+n, payload)
 	b.addMS(figures.SectionListing, "config.hit", "config, cache hit (warm cache, TTL 1h)"+n, hit)
-	b.addRatio(figures.SectionListing, "config.hit.ratio", "config, cache hit / payload only", hit, payload,
-		figures.AtMost(cacheHitNoise, fmt.Sprintf("≤ payload only (≤ %.2f×, noise)", cacheHitNoise)))
+	b.addRatio(figures.SectionListing, "config.hit.ratio", "config, cache hit / payload only (3 siblings: a 33rd of the output)", hit, payload, nil)
 	b.addMS(figures.SectionListing, "config.payloadfull", fmt.Sprintf("config, payload only with all %d siblings declared (same output as a hit)", configJobs-1)+n, payloadFull)
-	b.addRatio(figures.SectionListing, "config.hit.fullratio", "config, cache hit / payload only with all siblings declared", hit, payloadFull, nil)
+	b.addRatio(figures.SectionListing, "config.hit.fullratio", "config, cache hit / payload only with all siblings declared (same output: reachable here)", hit, payloadFull,
+		figures.AtMost(cacheHitAllowed, fmt.Sprintf("≤ %.2f× (reachable + one cache read, noise)", cacheHitAllowed)))
 }
