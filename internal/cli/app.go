@@ -29,6 +29,9 @@ var (
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gitlab.Version = version
+	if len(args) == 2 && args[1] == "--version" {
+		args = []string{args[0], "version"} // the same line as the version command
+	}
 	stdout, out := masking(stdout)
 	stderr, _ = masking(stderr)
 	ran, err := runStageDirectly(ctx, args, stdout, stderr)
