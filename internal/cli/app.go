@@ -29,6 +29,9 @@ var (
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	gitlab.Version = version
+	if len(args) == 2 && args[1] == "--version" {
+		args = []string{args[0], "version"} // the same line as the version command
+	}
 	stdout, out := masking(stdout)
 	stderr, _ = masking(stderr)
 	ran, err := runStageDirectly(ctx, args, stdout, stderr)
@@ -73,10 +76,22 @@ func versionString() string {
 	if commit != "" {
 		v += " (" + commit + ")"
 	} else if bi, ok := debug.ReadBuildInfo(); ok {
+		// Built without ldflags (go install, go build): the module version
+		// and the VCS stamp Go records are the next best thing.
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		rev, dirty := "", ""
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				v += " (" + s.Value + ")"
+			switch {
+			case s.Key == "vcs.revision":
+				rev = s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = "+modified"
 			}
+		}
+		if rev != "" {
+			v += " (" + rev + dirty + ")"
 		}
 	}
 	return v
