@@ -8,14 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestStaticImageServesAndHooksOnAReadOnlyRoot builds the FROM-scratch image
-// of examples/fleet and runs the service, the binary hook and download in
-// it: non-root, read-only root filesystem, no /etc/ssl, no HOME, no TMPDIR.
+// TestStaticImageServesAndHooksOnAReadOnlyRoot builds the repository's
+// FROM-scratch release image (the root Dockerfile, which examples/fleet
+// deploys) and runs version, the service, the binary hook and download in it:
+// non-root, read-only root filesystem, no HOME, no TMPDIR.
 func TestStaticImageServesAndHooksOnAReadOnlyRoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("docker test")
@@ -24,6 +26,9 @@ func TestStaticImageServesAndHooksOnAReadOnlyRoot(t *testing.T) {
 		t.Skip("docker is not available (install docker.io and start dockerd to run this test): ", err)
 	}
 	image := buildImage(t)
+	if first, _, _ := strings.Cut(runContainer(t, image, nil, "version"), "\n"); !strings.Contains(first, testVersion) {
+		t.Errorf("docker run IMAGE version: first line %q lacks %s", first, testVersion)
+	}
 	s := newSeed(t)
 	gitlabURL := s.gl.URL
 	port := freePort(t)
@@ -50,10 +55,12 @@ func TestStaticImageServesAndHooksOnAReadOnlyRoot(t *testing.T) {
 	}
 }
 
+// buildImage builds the root Dockerfile from a context laid out as make image
+// leaves it: dist/pipeline-artifacts-linux-<arch> and dist/ca-certificates.crt.
 func buildImage(t *testing.T) string {
 	t.Helper()
 	ctx := t.TempDir()
-	df, err := os.ReadFile("../../examples/fleet/Dockerfile")
+	df, err := os.ReadFile("../../Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +68,28 @@ func buildImage(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, data := range map[string][]byte{"Dockerfile": df, "pipeline-artifacts": bin} {
-		if err := os.WriteFile(filepath.Join(ctx, name), data, 0o755); err != nil {
+	cas, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+	if err != nil {
+		t.Skip("the host has no CA bundle to put into the image: ", err)
+	}
+	files := map[string][]byte{
+		"Dockerfile": df,
+		"dist/pipeline-artifacts-linux-" + runtime.GOARCH: bin,
+		"dist/ca-certificates.crt":                        cas,
+	}
+	for name, data := range files {
+		path := filepath.Join(ctx, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	image := "pipeline-artifacts:serve-test"
-	if out, err := exec.Command("docker", "build", "-q", "-t", image, ctx).CombinedOutput(); err != nil {
+	build := exec.Command("docker", "build", "-q", "--build-arg", "VERSION="+testVersion,
+		"--build-arg", "TARGETARCH="+runtime.GOARCH, "-t", image, ctx)
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("docker build: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", image).Run() })

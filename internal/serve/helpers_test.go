@@ -19,6 +19,10 @@ import (
 	"gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/gitlab/gitlabtest"
 )
 
+// testVersion is the version the test binary is stamped with, as make dist
+// stamps a release.
+const testVersion = "v9.9.9-test"
+
 // binary is pipeline-artifacts, built once: the service runs as a real
 // process, as it does beside a fleet.
 var binary string
@@ -29,7 +33,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "pipeline-artifacts")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/pipeline-artifacts")
+	build := exec.Command("go", "build", "-ldflags", "-X gitlab.com/pipeline-artifacts/pipeline-artifacts/internal/cli.version="+testVersion,
+		"-o", binary, "../../cmd/pipeline-artifacts")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
