@@ -26,10 +26,10 @@ test:
 	go test -race ./...
 
 component:
-	go run ./internal/release/pincomponent dist/SHA256SUMS
+	go run ./internal/release/pincomponent -version $(VERSION) dist/SHA256SUMS
 
 check-component:
-	go run ./internal/release/pincomponent -check dist/SHA256SUMS
+	go run ./internal/release/pincomponent -check -version $(VERSION) dist/SHA256SUMS
 
 IMAGE ?= pipeline-artifacts:$(VERSION)
 .PHONY: image

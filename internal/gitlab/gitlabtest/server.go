@@ -195,6 +195,7 @@ func (s *Server) routes() *http.ServeMux {
 	on(p+"/jobs/{job_id}/artifacts", RouteArtifacts, s.getArtifacts)
 	on(p+"/jobs/{job_id}/artifacts/{path...}", RouteArtifactFile, s.getArtifactFile)
 	on("GET /api/v4/jobs/{job_id}/artifacts", RouteRunnerArtifacts, s.getRunnerArtifacts)
+	s.packageRoutes(on)
 	on("/", RouteUnknown, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})

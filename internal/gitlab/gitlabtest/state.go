@@ -27,6 +27,9 @@ type state struct {
 	nextJobID int64
 	tick      int64
 	store     *ObjectStore
+
+	packages     map[packageKey][]byte
+	releaseLinks map[releaseKey]string
 }
 
 type project struct {
@@ -82,6 +85,9 @@ func newState() state {
 		jobTokens: map[string]*job{},
 		private:   map[string]*privateToken{},
 		nextJobID: firstJobID,
+
+		packages:     map[packageKey][]byte{},
+		releaseLinks: map[releaseKey]string{},
 	}
 }
 
