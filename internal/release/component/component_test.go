@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -14,11 +15,11 @@ type shell struct {
 	name string
 	argv []string
 	// tool returns what to link into the job's PATH for a command name.
-	tool func(t *testing.T, name string) string
+	tool func(t testing.TB, name string) string
 }
 
-func shells(t *testing.T) []shell {
-	hostTool := func(t *testing.T, name string) string {
+func shells(t testing.TB) []shell {
+	hostTool := func(t testing.TB, name string) string {
 		p, err := exec.LookPath(name)
 		if err != nil {
 			t.Skipf("%s is not installed: %v", name, err)
@@ -30,7 +31,7 @@ func shells(t *testing.T) []shell {
 		out = append(out, shell{"dash", []string{dash, "-e"}, hostTool})
 	}
 	if bb, err := exec.LookPath("busybox"); err == nil {
-		out = append(out, shell{"busybox sh", []string{bb, "sh", "-e"}, func(t *testing.T, name string) string {
+		out = append(out, shell{"busybox sh", []string{bb, "sh", "-e"}, func(t testing.TB, name string) string {
 			if name == "curl" {
 				return hostTool(t, name) // busybox has no curl applet
 			}
@@ -46,11 +47,25 @@ func shells(t *testing.T) []shell {
 // baseTools are what every image has and the before_script uses.
 var baseTools = []string{"uname", "sha256sum", "mkdir", "rm", "chmod", "mv", "timeout"}
 
+// scripts holds each consumer repository's expanded job, so that a second
+// run (or a benchmark loop) does not time gitlab-ci-local.
+var scripts sync.Map // dir → [2][]string
+
+func expandedOnce(t testing.TB, dir string) (before, script []string) {
+	if v, ok := scripts.Load(dir); ok {
+		s := v.([2][]string)
+		return s[0], s[1]
+	}
+	before, script = expanded(t, dir)
+	scripts.Store(dir, [2][]string{before, script})
+	return before, script
+}
+
 // run runs the expanded job (before_script, then script) as the runner would:
 // one shell, the job's variables, a PATH holding only the given tools.
-func (w *world) run(t *testing.T, sh shell, dir, projectDir string, tools []string, onPath bool) (stdout, stderr string, code int) {
+func (w *world) run(t testing.TB, sh shell, dir, projectDir string, tools []string, onPath bool) (stdout, stderr string, code int) {
 	t.Helper()
-	before, script := expanded(t, dir)
+	before, script := expandedOnce(t, dir)
 	bin := t.TempDir()
 	for _, name := range append(append([]string(nil), baseTools...), tools...) {
 		if err := os.Symlink(sh.tool(t, name), filepath.Join(bin, name)); err != nil {

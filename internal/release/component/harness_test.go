@@ -40,7 +40,7 @@ type world struct {
 	down   string // a URL where nothing listens
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("the component test runs the linux-amd64 release binary")
@@ -85,7 +85,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func upload(t *testing.T, url string, data []byte) {
+func upload(t testing.TB, url string, data []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader(string(data)))
 	if err != nil {
@@ -130,7 +130,7 @@ func (w *world) jobEnv(projectDir string) map[string]string {
 // repo writes a consumer project that includes the component locally with
 // inputs (a copy of templates/ with this run's binary pinned) and returns
 // its directory.
-func (w *world) repo(t *testing.T, inputs map[string]any, digest string) string {
+func (w *world) repo(t testing.TB, inputs map[string]any, digest string) string {
 	t.Helper()
 	dir := t.TempDir()
 	text, err := os.ReadFile("../../../" + release.Template)
@@ -179,7 +179,7 @@ deploy:
 
 // expanded is the deploy job as gitlab-ci-local expands the pipeline the way
 // GitLab does (include, inputs, extends), validated against GitLab's schema.
-func expanded(t *testing.T, dir string) (beforeScript, script []string) {
+func expanded(t testing.TB, dir string) (beforeScript, script []string) {
 	t.Helper()
 	preview := exec.Command("gitlab-ci-local", "--preview")
 	preview.Dir = dir
@@ -218,7 +218,7 @@ let s = ''; process.stdin.on('data', d => s += d).on('end', () => process.stdout
 	return job.BeforeScript, job.Script
 }
 
-func npmRoot(t *testing.T) string {
+func npmRoot(t testing.TB) string {
 	out, err := exec.Command("npm", "root", "-g").Output()
 	if err != nil {
 		t.Skip("npm is not installed: ", err)
@@ -233,7 +233,7 @@ func stderrOf(err error) string {
 	return ""
 }
 
-func needTools(t *testing.T, tools ...string) {
+func needTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
