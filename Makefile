@@ -14,7 +14,7 @@ dist:
 	rm -rf dist && mkdir -p dist
 	set -e; for p in $(PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$(GOARM) go build -trimpath -buildvcs=false \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$(GOARM) go build -trimpath -buildvcs=false -tags urfave_cli_no_docs \
 	    -ldflags "$(LDFLAGS)" -o dist/pipeline-artifacts-$$os-$$arch$$ext ./cmd/pipeline-artifacts; \
 	done
 	cd dist && LC_ALL=C sha256sum $$(LC_ALL=C ls | grep -v SHA256SUMS) > SHA256SUMS
