@@ -90,9 +90,10 @@ type resolver struct {
 //
 // The pipeline id comes from a job variable (CI_PIPELINE_ID) unless the
 // caller had a better one, and a pipeline's author can redefine variables.
-// Runners before 17.10 do not put job_info.pipeline_id in JOB_RESPONSE_FILE
-// (https://gitlab.com/gitlab-org/gitlab-runner/-/blob/v17.9.3/common/network.go),
-// so it cannot be relied on. The check costs nothing in the common case: a
+// Runners before 19.0 do not put job_info.pipeline_id in JOB_RESPONSE_FILE
+// (absent from common/network.go@v17.9.3 and every tag to v18.11; it came
+// with common/spec/spec.go@v19.0.0, commit b3f74d7f8), and where present it
+// is only what GitLab sent, so it cannot be relied on alone. The check costs nothing in the common case: a
 // listing of the right pipeline contains the job itself (t.JobID, from the
 // payload's id, which no variable overrides). Only when it does not — or the
 // id is unknown — is GET /job asked with the job token (Source.Self): it
