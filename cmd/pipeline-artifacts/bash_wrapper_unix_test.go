@@ -117,3 +117,32 @@ func TestSIGTERMDuringTheHookEndsTheJobWithExit1(t *testing.T) {
 		t.Errorf("the script ran after SIGTERM:\n%s", out.String())
 	}
 }
+
+// TestEnvHookInOneScriptLegacyStep runs pre_build_script, the script lines
+// and post_build_script the way FF_SCRIPT_TO_STEP_MIGRATION hands them to
+// step-runner: one builtin://script_legacy step whose commands run "in the
+// same shell session, preserving environment and state"
+// (common/build_step_dispatch.go and functions/script_legacy/script_legacy.go
+// @v19.3.0, ../shared/reference/runner-19.md §3).
+func TestEnvHookInOneScriptLegacyStep(t *testing.T) {
+	p := newPipeline(t)
+	commands := []string{
+		`eval "$("$PA_BINARY" env)"`,                   // pre_build_script
+		`echo "script: build=${ARTIFACT_URL_BUILD:-}"`, // script
+		`echo "post: build=${ARTIFACT_URL_BUILD:-}"`,   // post_build_script
+	}
+	cmd := exec.Command("bash", "-e", "-c", strings.Join(commands, "\n"))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0", "TMPDIR=" + t.TempDir(), "PA_BINARY=" + binary}
+	for k, v := range p.DeployJob("").Variables {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"script: build=" + p.GL.APIURL() + "/jobs/", "post: build=" + p.GL.APIURL() + "/jobs/"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the step's output lacks %q:\n%s", want, out)
+		}
+	}
+}
