@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"gitlab.com/pipeline-artifacts/pipeline-artifacts/artifacts"
 )
 
 // Template is the component, relative to the repository root.
@@ -38,14 +40,14 @@ func ParseSums(r io.Reader) (Sums, error) {
 		}
 		digest, name, ok := strings.Cut(line, " ")
 		name = strings.TrimPrefix(strings.TrimSpace(name), "*")
-		if !ok || !isDigest(digest) {
+		if !ok || !artifacts.IsSHA256Hex(digest) {
 			return nil, fmt.Errorf("SHA256SUMS line %d is not \"<sha256>  <file>\"", n)
 		}
 		platform, ok := platformOf(name)
 		if !ok {
 			continue
 		}
-		sums[platform] = digest
+		sums[platform] = strings.ToLower(digest) // sha256sum's case, which the component compares with
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -62,23 +64,14 @@ func platformOf(name string) (string, bool) {
 	return p, ok && strings.Count(p, "-") == 1 && !strings.ContainsAny(p, "/ ")
 }
 
-func isDigest(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // pinLine is one pin in the template's case statement.
 var pinLine = regexp.MustCompile(`^(\s*)([0-9A-Za-z.+-]+)/([a-z0-9]+-[a-z0-9]+)\) pa_want=([0-9a-f]{64}) ;;$`)
 
 // versionDefault is the version input's default line.
 var versionDefault = regexp.MustCompile(`(?m)^(    version:\n(?:      .*\n)*?      default: )"[^"]*"$`)
+
+// releaseTag is the version input's regex in the template: the catalog's semver.
+var releaseTag = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$`)
 
 // Pins returns the template's pins: version → platform → digest.
 func Pins(template []byte) (map[string]Sums, error) {
@@ -120,7 +113,7 @@ func split(template []byte) (head, block, tail string, err error) {
 // Pin writes version's digests into the template (replacing that version's
 // pins, keeping the others) and makes version the input's default.
 func Pin(template []byte, version string, sums Sums) ([]byte, error) {
-	if !regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$`).MatchString(version) {
+	if !releaseTag.MatchString(version) {
 		return nil, fmt.Errorf("version %q is not a release tag such as 1.2.3 (no leading v)", version)
 	}
 	pins, err := Pins(template)

@@ -1,6 +1,7 @@
 package component_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -87,7 +88,7 @@ func newWorld(t testing.TB) *world {
 
 func upload(t testing.TB, url string, data []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader(string(data)))
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
