@@ -25,8 +25,11 @@ import (
 //
 // Release links (doc/user/project/releases/release_fields.md, "Permanent
 // links to release assets"): GET /:namespace/:project/-/releases/:tag/downloads/:filepath
-// redirects (302) to the link's URL; the permalink itself is served under
-// the project's visibility.
+// redirects (302) to the link's URL. It is a web route
+// (Projects::ReleasesController#downloads, authorize_read_release!): an
+// anonymous caller of a private project is sent to /users/sign_in instead,
+// as GitLab's web controllers do (the fake has no sessions, so every caller
+// of a private project's permalink is anonymous).
 
 // Route names of the package registry and release permalinks.
 const (
@@ -58,6 +61,11 @@ type packageKey struct {
 }
 
 type releaseKey struct{ path, tag, filepath string }
+
+type releaseLink struct {
+	projectID int64
+	url       string
+}
 
 func (s *Server) packageRoutes(on func(string, Route, http.HandlerFunc)) {
 	const g = "/api/v4/projects/{id}/packages/generic/{name}/{version}/{file}"
@@ -130,16 +138,20 @@ func (s *Server) getPackageFile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getReleaseDownload(w http.ResponseWriter, r *http.Request) {
 	k := releaseKey{r.PathValue("ns") + "/" + r.PathValue("project"), r.PathValue("tag"), "/" + r.PathValue("filepath")}
-	var target string
 	s.mu.Lock()
-	target = s.st.releaseLinks[k]
+	link, ok := s.st.releaseLinks[k]
+	public := ok && s.st.projects[link.projectID].public
 	s.mu.Unlock()
-	if target == "" {
+	if ok && !public {
+		http.Redirect(w, r, s.URL+"/users/sign_in", http.StatusFound)
+		return
+	}
+	if !ok {
 		// The web UI's 404 is a page, not API JSON.
 		http.Error(w, "Not Found", http.StatusNotFound)
 		return
 	}
-	http.Redirect(w, r, target, http.StatusFound)
+	http.Redirect(w, r, link.url, http.StatusFound)
 }
 
 // AddPackageFile stores a generic package file, as an upload would.
@@ -150,10 +162,12 @@ func (s *Server) AddPackageFile(projectID int64, name, version, file string, dat
 	s.st.packages[packageKey{projectID, name, version, file}] = append([]byte(nil), data...)
 }
 
-// AddReleaseLink registers a release asset link of the project at path
-// ("group/project"): /path/-/releases/tag/downloads + filepath redirects to url.
-func (s *Server) AddReleaseLink(path, tag, filepath, url string) {
+// AddReleaseLink registers a release asset link of project projectID, whose
+// path is path ("group/project"): /path/-/releases/tag/downloads + filepath
+// redirects to url.
+func (s *Server) AddReleaseLink(projectID int64, path, tag, filepath, url string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.releaseLinks[releaseKey{path, tag, filepath}] = url
+	s.st.addProject(projectID)
+	s.st.releaseLinks[releaseKey{path, tag, filepath}] = releaseLink{projectID, url}
 }

@@ -55,13 +55,17 @@ func TestGenericPackagesAndReleasePermalinksAnswerAsGitLab(t *testing.T) {
 		})
 	}
 	t.Run("a release permalink redirects to its link's URL", func(t *testing.T) {
-		gl.AddReleaseLink("group/tool", "1.2.3", "/f", pkg("7", "f"))
+		gl.AddReleaseLink(7, "group/tool", "1.2.3", "/f", pkg("7", "f"))
 		status, _, h := do("GET", gl.URL+"/group/tool/-/releases/1.2.3/downloads/f", "", "")
 		if status != http.StatusFound || h.Get("Location") != pkg("7", "f") {
 			t.Errorf("permalink: %d Location %q", status, h.Get("Location"))
 		}
 		if status, _, _ := do("GET", gl.URL+"/group/tool/-/releases/1.2.3/downloads/other", "", ""); status != http.StatusNotFound {
 			t.Errorf("an unknown asset: %d, want 404", status)
+		}
+		gl.AddReleaseLink(8, "group/private", "1.2.3", "/f", pkg("8", "f"))
+		if status, _, h := do("GET", gl.URL+"/group/private/-/releases/1.2.3/downloads/f", "", ""); status != http.StatusFound || h.Get("Location") != gl.URL+"/users/sign_in" {
+			t.Errorf("a private project's permalink, anonymously: %d Location %q, want the sign-in page", status, h.Get("Location"))
 		}
 	})
 }

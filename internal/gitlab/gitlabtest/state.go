@@ -29,7 +29,7 @@ type state struct {
 	store     *ObjectStore
 
 	packages     map[packageKey][]byte
-	releaseLinks map[releaseKey]string
+	releaseLinks map[releaseKey]releaseLink
 }
 
 type project struct {
@@ -87,7 +87,7 @@ func newState() state {
 		nextJobID: firstJobID,
 
 		packages:     map[packageKey][]byte{},
-		releaseLinks: map[releaseKey]string{},
+		releaseLinks: map[releaseKey]releaseLink{},
 	}
 }
 

@@ -67,7 +67,7 @@ func newWorld(t testing.TB) *world {
 	w.gl.AddToken(uploadToken, releaseID)
 	pkg := fmt.Sprintf("%s/projects/%d/packages/generic/pipeline-artifacts/%s/%s", w.gl.APIURL(), releaseID, version, platformFile)
 	upload(t, pkg, data)
-	w.gl.AddReleaseLink(releasePath, version, "/"+platformFile, pkg)
+	w.gl.AddReleaseLink(releaseID, releasePath, version, "/"+platformFile, pkg)
 	// A mirror that serves other bytes under the same name.
 	upload(t, fmt.Sprintf("%s/projects/%d/packages/generic/pipeline-artifacts/tampered/%s", w.gl.APIURL(), releaseID, platformFile),
 		append(append([]byte(nil), data...), "#"...))
